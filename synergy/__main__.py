@@ -1,0 +1,5 @@
+import sys
+
+from synergy.cli import main
+
+sys.exit(main())

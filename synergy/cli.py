@@ -1,0 +1,227 @@
+"""The ``synergy`` command line: serve, worker, migrate, createuser, plugins, openapi, config."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+from synergy import __version__
+from synergy.errors import ConfigurationError, PluginError, SynergyError
+
+log = logging.getLogger("synergy.cli")
+
+
+def _build() -> Any:
+    from synergy.app import create_app
+    from synergy.settings import Settings
+
+    return create_app(Settings())
+
+
+def cmd_migrate(kernel: Any, args: argparse.Namespace) -> int:
+    if args.list:
+        for status in kernel.migrations.status():
+            state = f"applied {status.applied_at:%Y-%m-%d %H:%M}" if status.applied_at \
+                else "pending"
+            print(f"{status.plugin:<20} {status.name:<40} {state}")
+        return 0
+    applied = kernel.migrate()
+    for name in applied:
+        print(f"applied {name}")
+    print("database is up to date" if not applied else f"{len(applied)} migration(s) applied")
+    return 0
+
+
+def cmd_createuser(kernel: Any, args: argparse.Namespace) -> int:
+    interactive = not args.no_input and sys.stdin.isatty()
+    username = args.username or (input("Username: ").strip() if interactive else None)
+    email = args.email or (input("E-mail: ").strip() if interactive else None)
+    password = args.password or os.environ.get("SYNERGY_CREATEUSER_PASSWORD")
+    if not password and interactive:
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Password (again): "):
+            print("error: the passwords do not match", file=sys.stderr)
+            return 2
+    if not (username and email and password):
+        print("error: give --username, --email and --password (or "
+              "SYNERGY_CREATEUSER_PASSWORD), or run interactively", file=sys.stderr)
+        return 2
+    from synergy.auth.schemas import RegisterBody
+
+    with kernel.connection():
+        data = RegisterBody.validate({"username": username, "email": email,
+                                      "password": password,
+                                      "first_name": args.first_name or "",
+                                      "last_name": args.last_name or ""})
+        user = kernel.auth.create_user(**data, is_staff=args.staff)
+    print(f"created user {user.username} (id {user.id}{', staff' if user.is_staff else ''})")
+    return 0
+
+
+def cmd_plugins(kernel: Any, args: argparse.Namespace) -> int:
+    from synergy.system.introspection import describe_plugins
+
+    description = describe_plugins(kernel)
+    if args.json:
+        print(json.dumps(description, indent=2, default=str))
+        return 0
+    print(f"SynergyOS kernel {description['kernel_version']}")
+    for plugin in description["plugins"]:
+        migrations = plugin["migrations"]
+        print(f"\n{plugin['name']} {plugin['version']} ({plugin['source']}: {plugin['module']})")
+        print(f"  hooks:      {', '.join(plugin['hooks']) or '-'}")
+        print(f"  routes:     {', '.join(r['path'] for r in plugin['routes']) or '-'}")
+        print(f"  models:     {', '.join(plugin['models']) or '-'}")
+        print(f"  migrations: {len(migrations['applied'])} applied, "
+              f"{len(migrations['pending'])} pending {migrations['pending'] or ''}")
+        print(f"  jobs:       {', '.join(plugin['jobs']) or '-'}")
+    if description["errors"]:
+        print("\nload errors:")
+        for error in description["errors"]:
+            print(f"  {error['name']}: {error['error']}")
+    return 0
+
+
+def cmd_openapi(kernel: Any, args: argparse.Namespace) -> int:
+    from synergy.openapi import build_openapi
+
+    print(json.dumps(build_openapi(kernel), indent=2))
+    return 0
+
+
+def cmd_config(kernel: Any, args: argparse.Namespace) -> int:
+    settings = kernel.settings
+    if args.markdown:
+        print(settings_table(settings))
+        return 0
+    for (_decl, owner), (name, value) in zip(settings.declarations(), settings.masked().items(),
+                                            strict=True):
+        print(f"{name:<42} {json.dumps(value, default=str):<40} ({owner})")
+    return 0
+
+
+def settings_table(settings: Any) -> str:
+    """The README's settings table, generated from the declarations."""
+    lines = ["| Setting | Type | Default | Owner | Meaning |", "|---|---|---|---|---|"]
+    for decl, owner in settings.declarations():
+        default = decl.default
+        shown = ", ".join(default) if isinstance(default, list) else default
+        shown = "" if shown in (None, "") else f"`{shown}`"
+        lines.append(f"| `{decl.name}` | {decl.type} | {shown} | {owner} | "
+                     f"{decl.help.replace('|', '/')} |")
+    return "\n".join(lines)
+
+
+def cmd_worker(kernel: Any, args: argparse.Namespace) -> int:
+    huey = kernel.jobs.huey
+    if huey.immediate:
+        print("SYNERGY_QUEUE_IMMEDIATE is on: jobs run inline, no worker needed")
+        return 0
+    consumer = huey.create_consumer(workers=args.concurrency, worker_type="thread",
+                                    periodic=not args.no_periodic, check_worker_health=True)
+    log.info("worker started on %s queue with %s thread(s)%s", kernel.jobs.backend,
+             args.concurrency, "" if args.no_periodic else ", periodic jobs enabled")
+    consumer.run()
+    return 0
+
+
+def cmd_serve(kernel: Any, args: argparse.Namespace) -> int:
+    from synergy.serve import serve
+
+    return serve(kernel, args)
+
+
+def _add_core_commands(sub: Any) -> dict[str, Any]:
+    handlers: dict[str, Any] = {}
+
+    p = sub.add_parser("serve", help="apply migrations, start the web server and a worker")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    p.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
+    p.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    p.add_argument("--no-worker", action="store_true", help="do not start a job worker")
+    p.add_argument("--demo", action="store_true", help="load demo users and projects")
+    handlers["serve"] = cmd_serve
+
+    p = sub.add_parser("worker", help="run the background job consumer")
+    p.add_argument("--concurrency", type=int, default=2)
+    p.add_argument("--no-periodic", action="store_true",
+                   help="do not schedule periodic jobs from this worker")
+    handlers["worker"] = cmd_worker
+
+    p = sub.add_parser("migrate", help="apply pending migrations")
+    p.add_argument("--list", action="store_true", help="show applied and pending steps")
+    handlers["migrate"] = cmd_migrate
+
+    p = sub.add_parser("createuser", help="create an account")
+    p.add_argument("--username")
+    p.add_argument("--email")
+    p.add_argument("--password", help="prefer SYNERGY_CREATEUSER_PASSWORD or the prompt")
+    p.add_argument("--first-name")
+    p.add_argument("--last-name")
+    p.add_argument("--staff", action="store_true")
+    p.add_argument("--no-input", action="store_true")
+    handlers["createuser"] = cmd_createuser
+
+    p = sub.add_parser("plugins", help="list plugins, their contributions and load errors")
+    p.add_argument("--json", action="store_true")
+    handlers["plugins"] = cmd_plugins
+
+    sub.add_parser("openapi", help="print the OpenAPI document")
+    handlers["openapi"] = cmd_openapi
+
+    p = sub.add_parser("config", help="show effective settings (secrets masked)")
+    p.add_argument("--markdown", action="store_true", help="print the README settings table")
+    handlers["config"] = cmd_config
+    return handlers
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("SYNERGY_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="synergy", description="SynergyOS command line")
+    parser.add_argument("--version", action="version", version=f"synergy {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="command")
+    handlers = _add_core_commands(sub)
+    if not argv or argv[0] in ("--version", "-h", "--help"):
+        parser.parse_args(argv or ["--help"])
+        return 0
+    try:
+        kernel = _build()
+    except (ConfigurationError, PluginError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for plugin, command in kernel.plugins.collect("synergy_cli"):
+        if command.name in handlers:
+            print(f"warning: plugin {plugin} command {command.name} collides; ignored",
+                  file=sys.stderr)
+            continue
+        p = sub.add_parser(command.name, help=f"{command.help} [{plugin}]")
+        if command.configure:
+            command.configure(p)
+        handlers[command.name] = command.run
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        if args.command in ("serve", "worker"):
+            return int(handlers[args.command](kernel, args) or 0)
+        with kernel.connection():
+            return int(handlers[args.command](kernel, args) or 0)
+    except SynergyError as exc:
+        details = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())
+        print(f"error: {exc.message}" + (f" ({details})" if details else ""), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        kernel.close()
+

@@ -1,0 +1,78 @@
+"""The database proxy and the connection factory.
+
+The proxy is the one global the kernel keeps: Peewee models bind to it at
+import time, and :func:`connect_database` points it at SQLite or PostgreSQL
+when an app is built. Tests build many apps in one process, one at a time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+import peewee
+from playhouse.pool import PooledPostgresqlDatabase
+
+from synergy.errors import ConfigurationError
+
+database_proxy = peewee.DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 10000,
+    "synchronous": "normal",
+    "cache_size": -16000,
+}
+
+
+def open_database(url: str, *, pool_size: int = 10) -> peewee.Database:
+    """Build (but do not connect) a Peewee database for ``url``."""
+    parsed = urlparse(url)
+    scheme = parsed.scheme.split("+")[0]
+    if scheme == "sqlite":
+        path = unquote(url.split("://", 1)[1])
+        # sqlite:///relative.db and sqlite:////absolute/path.db, as in SQLAlchemy.
+        path = path[1:] if path.startswith("/") else path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10)
+    if scheme in ("postgres", "postgresql"):
+        options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
+        return PooledPostgresqlDatabase(
+            unquote(parsed.path.lstrip("/")) or "postgres",
+            user=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 5432,
+            max_connections=pool_size,
+            stale_timeout=300,
+            timeout=10,
+            autoconnect=True,
+            **options,
+        )
+    raise ConfigurationError(
+        f"SYNERGY_DATABASE_URL scheme {parsed.scheme!r} is not supported: "
+        "use sqlite:///path/to/file.db or postgresql://user@host:5432/dbname"
+    )
+
+
+def connect_database(url: str, *, pool_size: int = 10) -> peewee.Database:
+    """Point the shared proxy at a new database and return it."""
+    current = database_proxy.obj
+    if current is not None and not current.is_closed():
+        _close_all(current)
+    database = open_database(url, pool_size=pool_size)
+    database_proxy.initialize(database)
+    return database
+
+
+def _close_all(database: peewee.Database) -> None:
+    if isinstance(database, PooledPostgresqlDatabase):
+        database.close_all()
+    else:
+        database.close()
+
+
+def is_postgres(database: peewee.Database | None = None) -> bool:
+    return isinstance(database or database_proxy.obj, peewee.PostgresqlDatabase)

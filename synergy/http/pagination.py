@@ -1,0 +1,67 @@
+"""The list envelope: ``{count, next, previous, results}`` with ``?page`` and ``?page_size``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import falcon
+import peewee
+
+from synergy.errors import ValidationError
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+def page_params(req: falcon.Request) -> tuple[int, int]:
+    errors: dict[str, list[str]] = {}
+    values = {}
+    for name, default, maximum in (("page", 1, None), ("page_size", DEFAULT_PAGE_SIZE,
+                                                       MAX_PAGE_SIZE)):
+        raw = req.get_param(name)
+        if raw is None:
+            values[name] = default
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            errors[name] = ["Expected a positive integer."]
+            continue
+        if value < 1 or (maximum is not None and value > maximum):
+            errors[name] = [f"Expected an integer from 1 to {maximum}." if maximum
+                            else "Expected a positive integer."]
+            continue
+        values[name] = value
+    if errors:
+        raise ValidationError("Invalid pagination parameters.", fields=errors)
+    return values["page"], values["page_size"]
+
+
+def paginate(
+    req: falcon.Request,
+    query: peewee.SelectQuery,
+    render: Callable[[list[Any]], list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """Run ``query`` for the requested page; ``render`` turns the page's rows into dicts.
+
+    Two queries (count and page) plus whatever ``render`` does for the page as a
+    whole: ``render`` receives the full list so it can batch its look-ups.
+    """
+    page, size = page_params(req)
+    count = query.count(clear_limit=True)
+    rows = list(query.paginate(page, size))
+    return {
+        "count": count,
+        "next": _page_url(req, page + 1, size) if page * size < count else None,
+        "previous": _page_url(req, page - 1, size) if page > 1 else None,
+        "results": render(rows),
+    }
+
+
+def _page_url(req: falcon.Request, page: int, size: int) -> str:
+    params = {k: v for k, v in req.params.items() if k not in ("page", "page_size")}
+    params["page"] = page
+    params["page_size"] = size
+    return f"{req.prefix}{req.path}?{urlencode(params, doseq=True)}"

@@ -1,0 +1,158 @@
+"""The job queue: Huey on SQLite by default, on Redis when configured.
+
+Jobs are declared as :class:`synergy.Job` and registered under
+``"<plugin>.<name>"``. Work that must follow a database change is queued with
+:meth:`JobQueue.enqueue_after_commit` and handed to Huey only once the change
+is committed (after the response, or when the calling job returns), so a
+worker never looks for a row that is not there yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from huey import Huey, RedisHuey, SqliteHuey
+from huey.api import TaskWrapper
+
+from synergy.contributions import Job
+from synergy.errors import PluginError
+
+if TYPE_CHECKING:
+    from synergy.app import Kernel
+
+log = logging.getLogger("synergy.jobs")
+
+
+def make_huey(kernel: Kernel) -> Huey:
+    settings = kernel.settings
+    name = settings.queue_name
+    if settings.queue_immediate:
+        return Huey(name, immediate=True, results=False)
+    if settings.redis_url:
+        return RedisHuey(name, url=settings.redis_url, results=False)
+    path = Path(settings.data_path) / "queue.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(name, filename=str(path), results=False)
+
+
+class JobQueue:
+    """Owns the app's Huey instance and the registry of named jobs."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+        self.huey = make_huey(kernel)
+        self.registered: dict[str, tuple[str, Job, TaskWrapper]] = {}
+        self._local = threading.local()
+
+    @property
+    def backend(self) -> str:
+        if self.huey.immediate:
+            return "immediate"
+        return "redis" if isinstance(self.huey, RedisHuey) else "sqlite"
+
+    def register(self, plugin: str, job: Job) -> str:
+        full_name = f"{plugin}.{job.name}"
+        if full_name in self.registered:
+            raise PluginError(f"job {full_name} is registered twice")
+        runner = self._runner(full_name, job)
+        if job.schedule is not None:
+            wrapper = self.huey.periodic_task(job.schedule, name=full_name,
+                                              retries=job.retries,
+                                              retry_delay=job.retry_delay)(runner)
+        else:
+            wrapper = self.huey.task(name=full_name, retries=job.retries,
+                                     retry_delay=job.retry_delay)(runner)
+        self.registered[full_name] = (plugin, job, wrapper)
+        return full_name
+
+    def _runner(self, full_name: str, job: Job) -> Callable[..., Any]:
+        kernel = self.kernel
+        periodic = job.schedule is not None
+
+        def run(*args: Any, **kwargs: Any) -> Any:
+            if periodic and not self._claim_periodic_slot(full_name):
+                log.info("periodic job %s already ran this minute elsewhere; skipped", full_name)
+                return None
+            opened = kernel.db.is_closed()
+            if opened:
+                kernel.db.connect()
+            try:
+                result = job.func(kernel, *args, **kwargs)
+                self.flush_after_commit()
+                return result
+            finally:
+                if opened and not kernel.db.is_closed():
+                    kernel.db.close()
+
+        run.__name__ = full_name.replace(".", "_")
+        return run
+
+    def _claim_periodic_slot(self, full_name: str) -> bool:
+        """First worker to run a periodic job in a given minute wins; others skip.
+
+        Huey's scheduler enqueues periodic jobs in every consumer started with
+        periodic tasks enabled; the claim in the shared storage keeps the job
+        itself single. The previous minute's claim is removed to keep storage small.
+        """
+        if self.huey.immediate:
+            return True
+        minute = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M")
+        key = f"synergy:periodic:{full_name}:{minute}"
+        claimed = self.huey.storage.put_if_empty(key, b"1")
+        if claimed:
+            previous = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).strftime(
+                "%Y%m%d%H%M")
+            self.huey.storage.pop_data(f"synergy:periodic:{full_name}:{previous}")
+        return bool(claimed)
+
+    def enqueue(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Hand a job to the queue now (use :meth:`enqueue_after_commit` inside a transaction)."""
+        try:
+            _, _, wrapper = self.registered[name]
+        except KeyError:
+            raise PluginError(f"no job named {name!r}; registered: "
+                              f"{', '.join(sorted(self.registered))}") from None
+        return wrapper(*args, **kwargs)
+
+    def enqueue_after_commit(self, name: str, *args: Any, **kwargs: Any) -> None:
+        if name not in self.registered:
+            raise PluginError(f"no job named {name!r}")
+        pending = getattr(self._local, "pending", None)
+        if pending is None:
+            pending = self._local.pending = []
+        pending.append((name, args, kwargs))
+
+    def flush_after_commit(self) -> None:
+        """Enqueue what was deferred. A queue failure is logged: outbox sweeps recover it."""
+        pending = getattr(self._local, "pending", None)
+        if not pending:
+            return
+        self._local.pending = []
+        for name, args, kwargs in pending:
+            try:
+                self.enqueue(name, *args, **kwargs)
+            except Exception:
+                log.exception("could not enqueue %s%r; the periodic sweep will retry it",
+                              name, args)
+
+    def discard_pending(self) -> None:
+        self._local.pending = []
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [
+            {"name": name, "plugin": plugin, "periodic": job.schedule is not None,
+             "retries": job.retries, "description": job.description}
+            for name, (plugin, job, _) in sorted(self.registered.items())
+        ]
+
+    def ping(self) -> bool:
+        """True when the queue storage answers (health check)."""
+        if self.huey.immediate:
+            return True
+        self.huey.storage.queue_size()
+        return True

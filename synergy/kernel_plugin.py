@@ -1,0 +1,77 @@
+"""The kernel's own contributions, made through the same hooks as any plugin.
+
+Registered first under the name ``kernel``: its routes, models, migrations,
+jobs and event types appear in introspection like everybody else's, and its
+permission rules run last so plugins can override them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from huey import crontab
+from synergy_hookspecs import hookimpl
+
+from synergy import __version__  # noqa: F401  (reported as the plugin's version)
+from synergy.auth.resources import auth_routes
+from synergy.contributions import EventType, Job, Migration
+from synergy.default_permissions import synergy_permission  # noqa: F401  (hook implementation)
+from synergy.event_catalogue import KERNEL_EVENT_TYPES
+from synergy.migrations import MigrationContext
+from synergy.models import KERNEL_MODELS
+from synergy.system.resources import system_routes
+
+PLUGIN_NAME = "kernel"
+
+
+@hookimpl
+def synergy_models() -> list[Any]:
+    return list(KERNEL_MODELS)
+
+
+def _initial(context: MigrationContext) -> None:
+    context.create_tables(*KERNEL_MODELS)
+
+
+@hookimpl
+def synergy_migrations() -> list[Migration]:
+    return [Migration("0001_initial", _initial)]
+
+
+@hookimpl
+def synergy_routes(kernel: Any) -> list[Any]:
+    return auth_routes(kernel) + system_routes(kernel)
+
+
+@hookimpl
+def synergy_event_types() -> list[EventType]:
+    return list(KERNEL_EVENT_TYPES)
+
+
+def _dispatch_event(kernel: Any, event_id: int) -> None:
+    kernel.events.dispatch(event_id)
+
+
+def _sweep_events(kernel: Any) -> None:
+    kernel.events.sweep()
+
+
+def _send_mail(kernel: Any, mail_id: int) -> None:
+    kernel.mail.deliver(mail_id)
+
+
+def _sweep_mail(kernel: Any) -> None:
+    kernel.mail.sweep()
+
+
+@hookimpl
+def synergy_jobs() -> list[Job]:
+    return [
+        Job("dispatch_event", _dispatch_event,
+            description="Hand one committed event to every synergy_on_event subscriber."),
+        Job("sweep_events", _sweep_events, schedule=crontab(minute="*"),
+            description="Re-dispatch events whose dispatch was lost or failed."),
+        Job("send_mail", _send_mail, description="Send one outbox message."),
+        Job("sweep_mail", _sweep_mail, schedule=crontab(minute="*"),
+            description="Retry outbox messages that were not sent."),
+    ]

@@ -1,0 +1,120 @@
+"""OpenAPI 3.1 from the same declarations that validate requests."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from synergy.schema import Schema
+
+if TYPE_CHECKING:
+    from synergy.app import Kernel
+
+_PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {
+        "type": "object",
+        "required": ["status", "code", "message", "fields"],
+        "properties": {
+            "status": {"type": "integer"},
+            "code": {"type": "string"},
+            "message": {"type": "string"},
+            "fields": {"type": "object",
+                       "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+            "request_id": {"type": ["string", "null"]},
+        },
+    }},
+}
+
+_STATUS_TEXT = {400: "Invalid input", 401: "Not authenticated", 403: "Forbidden",
+                404: "Not found", 409: "Conflict", 413: "Payload too large",
+                415: "Unsupported media type", 429: "Too many requests",
+                503: "Service unavailable"}
+
+
+def _ref(schema: type[Schema], components: dict[str, Any]) -> dict[str, str]:
+    name = schema.__name__
+    if name not in components:
+        components[name] = schema.json_schema()
+        for nested in schema.nested_schemas():
+            _ref(nested, components)
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _page(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": ["count", "next", "previous", "results"],
+            "properties": {"count": {"type": "integer"},
+                           "next": {"type": ["string", "null"]},
+                           "previous": {"type": ["string", "null"]},
+                           "results": {"type": "array", "items": item}}}
+
+
+def build_openapi(kernel: Kernel) -> dict[str, Any]:
+    components: dict[str, Any] = {"Error": ERROR_SCHEMA}
+    paths: dict[str, Any] = {}
+    for route in kernel.routes.routes:
+        path = _PARAM.sub(lambda m: "{" + m.group(1) + "}", route.path) + "/"
+        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in _PARAM.findall(route.path)]
+        item: dict[str, Any] = {}
+        for method, spec in route.methods.items():
+            operation: dict[str, Any] = {
+                "summary": spec.summary,
+                "operationId": f"{route.plugin}_{method.lower()}_"
+                               + re.sub(r"\W+", "_", route.path.strip("/")),
+                "tags": list(spec.tags) or [route.plugin],
+                "x-plugin": route.plugin,
+            }
+            if spec.description:
+                operation["description"] = spec.description
+            if spec.public:
+                operation["security"] = []
+            parameters = list(params)
+            if spec.query is not None:
+                for name, field in spec.query.fields.items():
+                    parameters.append({"name": name, "in": "query", "required": False,
+                                       "schema": field.json_schema()})
+            if spec.many:
+                parameters += [
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "page_size", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 200}}]
+            if parameters:
+                operation["parameters"] = parameters
+            if spec.body is not None:
+                operation["requestBody"] = {"required": method != "PATCH", "content": {
+                    "application/json": {"schema": _ref(spec.body, components)}}}
+            elif spec.multipart:
+                operation["requestBody"] = {"required": True, "content": {
+                    "multipart/form-data": {"schema": {"type": "object"}}}}
+            success: dict[str, Any] = {"description": "Success"}
+            if spec.response is not None:
+                schema = _ref(spec.response, components)
+                success["content"] = {"application/json": {
+                    "schema": _page(schema) if spec.many else schema}}
+            responses: dict[str, Any] = {str(spec.status): success}
+            for status in sorted(set(spec.errors) | ({400} if spec.body or spec.query else set())
+                                 | (set() if spec.public else {401})):
+                responses[str(status)] = {
+                    "description": _STATUS_TEXT.get(status, "Error"),
+                    "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Error"}}}}
+            operation["responses"] = responses
+            item[method.lower()] = operation
+        paths[path] = item
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "SynergyOS API", "version": kernel.version,
+                 "description": "Kernel and plugin routes of this installation."},
+        "servers": [{"url": kernel.settings.public_url}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "bearerFormat": "JWT"}},
+        },
+        "security": [{"bearer": []}],
+    }

@@ -1,0 +1,77 @@
+"""``synergy serve``: the embedded default in one command.
+
+Applies migrations, optionally loads demo data, starts ``synergy worker`` as
+a child process (unless jobs run inline) and runs gunicorn in the
+foreground. Each gunicorn worker builds its own app after the fork, so no
+database connection is shared between processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import subprocess
+import sys
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+log = logging.getLogger("synergy.serve")
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from synergy.app import create_app
+
+        return create_app()
+
+
+def gunicorn_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "bind": f"{args.host}:{args.port}",
+        "workers": args.workers,
+        "worker_class": args.worker_class,
+        "accesslog": None,
+        "timeout": 60,
+        "graceful_timeout": 20,
+        "limit_request_line": 8190,
+    }
+    if args.worker_class == "gthread":
+        options["threads"] = args.threads
+    return options
+
+
+def serve(kernel: Any, args: argparse.Namespace) -> int:
+    with kernel.connection():
+        for name in kernel.migrate():
+            log.info("applied migration %s", name)
+        if args.demo:
+            from synergy.demo import load_demo_data
+
+            load_demo_data(kernel)
+    kernel.close()
+    worker = None
+    if not args.no_worker and not kernel.jobs.huey.immediate:
+        worker = subprocess.Popen([sys.executable, "-m", "synergy", "worker"])
+        log.info("started job worker (pid %s)", worker.pid)
+    log.info("SynergyOS %s listening on http://%s:%s/api/ (database %s, queue %s)",
+             kernel.version, args.host, args.port, kernel.db.__class__.__name__,
+             kernel.jobs.backend)
+    try:
+        _Gunicorn(gunicorn_options(args)).run()
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    return 0

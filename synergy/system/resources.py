@@ -1,0 +1,148 @@
+"""Kernel endpoints that are not about projects: health, plugins, OpenAPI, user directory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import falcon
+import redis
+
+from synergy.contributions import Route
+from synergy.http import endpoint, paginate
+from synergy.models import User
+from synergy.openapi import build_openapi
+from synergy.schema import Boolean, Dict, Integer, List, Schema, String
+from synergy.system.introspection import describe_plugins
+
+log = logging.getLogger("synergy.health")
+
+
+class HealthOut(Schema):
+    status = String(read_only=True, choices=("ok", "degraded"))
+    version = String(read_only=True)
+    services = Dict(read_only=True)
+
+
+class Health:
+    def __init__(self, kernel: Any) -> None:
+        self.kernel = kernel
+
+    @endpoint("Liveness and dependency check (503 when a dependency is down)",
+              response=HealthOut, public=True, tags=("system",), errors=(503,))
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        services = {"database": self._check(self._database),
+                    "queue": self._check(self.kernel.jobs.ping)}
+        if self.kernel.settings.redis_url:
+            services["redis"] = self._check(self._redis)
+        healthy = all(state == "ok" for state in services.values())
+        resp.status = 200 if healthy else 503
+        resp.set_header("Cache-Control", "no-store")
+        resp.media = {"status": "ok" if healthy else "degraded",
+                      "version": self.kernel.version, "services": services}
+
+    @staticmethod
+    def _check(probe: Any) -> str:
+        try:
+            probe()
+            return "ok"
+        except Exception as exc:
+            log.warning("health check %s failed: %s", getattr(probe, "__name__", probe), exc)
+            return "down"
+
+    def _database(self) -> None:
+        self.kernel.db.execute_sql("SELECT 1").fetchone()
+
+    def _redis(self) -> None:
+        client = redis.Redis.from_url(self.kernel.settings.redis_url, socket_timeout=2,
+                                      socket_connect_timeout=2)
+        try:
+            client.ping()
+        finally:
+            client.close()
+
+
+class PluginOut(Schema):
+    kernel_version = String(read_only=True)
+    plugins = List(Dict(), read_only=True)
+    errors = List(Dict(), read_only=True)
+
+
+class Plugins:
+    def __init__(self, kernel: Any) -> None:
+        self.kernel = kernel
+
+    @endpoint("Installed plugins: versions, hooks, routes, models, migrations, jobs, errors",
+              response=PluginOut, tags=("system",), errors=(401,))
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = describe_plugins(self.kernel)
+
+
+class OpenAPI:
+    def __init__(self, kernel: Any) -> None:
+        self.kernel = kernel
+        self._document: dict[str, Any] | None = None
+
+    @endpoint("This API's OpenAPI 3.1 description", public=True, tags=("system",))
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if self._document is None:
+            self._document = build_openapi(self.kernel)
+        resp.media = self._document
+
+
+class UserQuery(Schema):
+    q = String(required=False, max_length=100, description="Matches username, names, e-mail.")
+
+
+class UserBrief(Schema):
+    id = Integer(read_only=True)
+    username = String(read_only=True)
+    first_name = String(read_only=True)
+    last_name = String(read_only=True)
+    full_name = String(read_only=True)
+    email = String(read_only=True, description="Only shown to staff.")
+    is_active = Boolean(read_only=True)
+
+
+class Users:
+    """A directory to pick members from: minimal fields, e-mail only for staff."""
+
+    def __init__(self, kernel: Any) -> None:
+        self.kernel = kernel
+
+    @endpoint("Search users to add as members", query=UserQuery, response=UserBrief,
+              many=True, tags=("users",), errors=(400, 401))
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        staff = req.context.user.is_staff
+        query = User.select().where(User.is_active == True)  # noqa: E712
+        text = req.context.query.get("q")
+        if text:
+            pattern = f"%{text.lower()}%"
+            condition = ((User.username_key ** pattern) | (User.first_name ** pattern)
+                         | (User.last_name ** pattern))
+            if staff or "@" in text:
+                condition |= (User.email == text.lower()) if not staff else (
+                    User.email ** pattern)
+            query = query.where(condition)
+        query = query.order_by(User.username_key)
+
+        def render(users: list[User]) -> list[dict[str, Any]]:
+            rows = []
+            for user in users:
+                row = {"id": user.id, "username": user.username, "first_name": user.first_name,
+                       "last_name": user.last_name, "full_name": user.full_name}
+                if staff:
+                    row["email"] = user.email
+                rows.append(row)
+            return rows
+
+        resp.media = paginate(req, query, render)
+
+
+def system_routes(kernel: Any) -> list[Route]:
+    return [
+        Route("/api/auth/health", Health(kernel)),
+        Route("/api/plugins", Plugins(kernel)),
+        Route("/api/openapi.json", OpenAPI(kernel)),
+        Route("/api/users", Users(kernel)),
+    ]
