@@ -7,8 +7,12 @@ from typing import Any
 import falcon
 import orjson
 
-from synergy.errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
-
+from synergy.errors import (
+    PayloadTooLarge,
+    SynergyError,
+    UnsupportedMediaType,
+    ValidationError,
+)
 
 _CACHE_ATTRIBUTE = "synergy_json_body"
 
@@ -22,11 +26,16 @@ def read_json(req: falcon.Request, max_bytes: int | None = None) -> Any:
     on the login name, say) may call this before the responder does.
     """
     cached = getattr(req.context, _CACHE_ATTRIBUTE, _CACHE_ATTRIBUTE)
-    if cached is not _CACHE_ATTRIBUTE:
-        return cached
-    parsed = _parse(req, max_bytes)
-    setattr(req.context, _CACHE_ATTRIBUTE, parsed)
-    return parsed
+    if cached is _CACHE_ATTRIBUTE:
+        try:
+            cached = _parse(req, max_bytes)
+        except SynergyError as exc:
+            # The stream is consumed: a second reader must see the same failure.
+            cached = exc
+        setattr(req.context, _CACHE_ATTRIBUTE, cached)
+    if isinstance(cached, SynergyError):
+        raise cached
+    return cached
 
 
 def _parse(req: falcon.Request, max_bytes: int | None) -> Any:
