@@ -21,6 +21,15 @@ Rules every hook shares:
   kernel collects the non-``None`` results.
 * A module may declare ``SYNERGY_KERNEL = ">=0.1,<1"``; the plugin is skipped
   (or start-up fails in strict mode) when the running kernel is outside it.
+* The plugin's name is its entry-point name. A module registered directly
+  (``create_app(plugins=[module])``) is named by ``PLUGIN_NAME`` if it sets
+  one, else by the last part of its module name. Names are lower-case
+  identifiers; they prefix job names (``<plugin>.<job>``) and settings
+  (``SYNERGY_<PLUGIN>_<NAME>``). ``SYNERGY_DISABLED_PLUGINS`` lists names.
+* A plugin that fails to import, requires another kernel, implements a hook
+  that does not exist, or names a function ``synergy_*`` without decorating
+  it is skipped and listed under load errors by ``synergy plugins`` and
+  ``GET /api/plugins/`` (``SYNERGY_STRICT_PLUGINS`` makes that fatal).
 """
 
 from __future__ import annotations
@@ -83,17 +92,23 @@ def synergy_migrations() -> list[Any]:
 def synergy_routes(kernel: Any) -> list[Any]:
     """Return the HTTP routes the plugin serves, as :class:`synergy.Route` items.
 
-    Called once while the app is built. Paths must start with ``/api/``. A
-    path that another plugin or the kernel already serves is refused with an
-    error naming both owners. Every responder must be decorated with
-    :func:`synergy.http.endpoint`, which validates input against the declared
-    schema, enforces authentication and feeds ``GET /api/openapi.json``.
+    Called once while the app is built; resources usually keep ``kernel`` to
+    reach settings, permissions and events when a request arrives. Paths
+    must start with ``/api/``. A path that another plugin or the kernel
+    already serves is refused with an error naming both owners. Every
+    responder must be decorated with :func:`synergy.http.endpoint`, which
+    validates input against the declared schema, enforces authentication and
+    feeds ``GET /api/openapi.json``. Segments are Falcon templates
+    (``/api/timesheets/{entry_id:int}``); two plugins using different field
+    names at the same level of one prefix collide too.
     """
 
 
 @hookspec
 def synergy_middleware(kernel: Any) -> list[Any]:
     """Return Falcon WSGI middleware objects to install after the kernel's own.
+
+    Called once with the ``kernel`` being built; keep it to reach settings.
 
     Kernel middleware runs first (request id, database connection, CORS,
     authentication), so ``req.context.user`` and ``req.context.client_ip`` are
@@ -105,6 +120,8 @@ def synergy_middleware(kernel: Any) -> list[Any]:
 @hookspec
 def synergy_jobs(kernel: Any) -> list[Any]:
     """Return background and periodic jobs as :class:`synergy.Job` items.
+
+    Called once with the ``kernel`` being built (web and worker processes alike).
 
     The kernel registers each on the app's Huey instance under
     ``"<plugin>.<name>"``; enqueue with ``kernel.enqueue("<plugin>.<name>",
@@ -128,13 +145,13 @@ def synergy_event_types() -> list[Any]:
 def synergy_on_event(kernel: Any, event: Any) -> None:
     """Receive a committed domain event (at-least-once).
 
-    ``event`` is a :class:`synergy.models.Event` row: ``type``, ``occurred_at``,
-    ``actor_id``, ``project_id`` and ``payload`` (a dict). Called in a worker
-    after the transaction that recorded the event committed. Each plugin's
-    implementation is called on its own: an exception is logged and that
-    plugin alone is called again later by the outbox sweep, so implementations
-    must be idempotent (for instance with a unique key on ``event.id``).
-    Return value is ignored.
+    ``kernel`` is the app; ``event`` is a :class:`synergy.models.Event` row:
+    ``type``, ``occurred_at``, ``actor_id``, ``project_id`` and ``payload``
+    (a dict). Called in a worker after the transaction that recorded the
+    event committed. Each plugin's implementation is called on its own: an
+    exception is logged and that plugin alone is called again later by the
+    outbox sweep, so implementations must be idempotent (for instance with a
+    unique key on ``event.id``). The return value is ignored.
     """
 
 
@@ -147,8 +164,8 @@ def synergy_permission(
     ``action`` is a dotted name such as ``"project.view"``, ``"project.change"``,
     ``"task.change"`` or ``"task.change_status"``; ``obj`` is the model
     instance concerned (or ``None`` for creation checks); ``request`` may be
-    ``None`` outside HTTP. Return ``True`` to allow, ``False`` to deny, or
-    ``None`` to let the next implementation decide. The kernel's default rules
+    ``None`` outside HTTP; ``kernel`` is the app. Return ``True`` to allow,
+    ``False`` to deny, or ``None`` to let the next implementation decide. The kernel's default rules
     are an implementation registered last, so any plugin can override them.
     """
 
@@ -160,7 +177,9 @@ def synergy_extend_resource(
     """Add fields to the representations of a page of objects.
 
     ``kind`` is ``"project"`` or ``"task"``; ``objects`` is the whole page
-    being rendered (one call per page, so use one query for all of them).
+    being rendered (one call per page, so use one query for all of them);
+    ``user`` is the caller, ``request`` the Falcon request (``None`` outside
+    HTTP) and ``kernel`` the app.
     Return ``{object.id: {"field": value, ...}}``; keys the kernel already
     renders cannot be overwritten. Return ``None`` to add nothing.
     """
@@ -179,11 +198,18 @@ def synergy_cli() -> list[Any]:
 def synergy_startup(kernel: Any) -> None:
     """Called once when an app has been built, in every process (web and worker).
 
-    Use it to warm caches or check external services. Database access is allowed;
-    raise :class:`synergy.errors.ConfigurationError` to refuse to start.
+    ``kernel`` is fully built and a database connection is open. Use it to
+    warm caches or check external services; raise
+    :class:`synergy.errors.ConfigurationError` to refuse to start. The return
+    value is ignored.
     """
 
 
 @hookspec
 def synergy_shutdown(kernel: Any) -> None:
-    """Called once when a process that built the app stops cleanly."""
+    """Called once when a process that built the app stops cleanly.
+
+    ``kernel`` is still usable: release what :func:`synergy_startup` acquired
+    (threads, sockets, files). An exception is logged and does not stop the
+    other plugins' shutdown. The return value is ignored.
+    """

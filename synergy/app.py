@@ -60,6 +60,7 @@ class Kernel:
         for plugin, declaration in self.plugins.collect("synergy_settings"):
             settings.declare([declaration], owner=plugin)
         settings.check_production()
+        settings.prepare_data_dir()
 
         self.db: peewee.Database = connect_database(settings.effective_database_url,
                                                     pool_size=settings.database_pool_size)
@@ -110,15 +111,21 @@ class Kernel:
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[peewee.Database]:
-        """A database connection for code outside a request (CLI, scripts, tests)."""
+        """A database connection for code outside a request (CLI, scripts, tests).
+
+        Jobs deferred with ``enqueue_after_commit`` inside the block are handed
+        to the queue when the outermost block ends, as a request would do.
+        """
         opened = self.db.is_closed()
         if opened:
             self.db.connect()
         try:
             yield self.db
         finally:
-            if opened and not self.db.is_closed():
-                self.db.close()
+            if opened:
+                self.jobs.flush_after_commit()
+                if not self.db.is_closed():
+                    self.db.close()
 
     def migrate(self) -> list[str]:
         return self.migrations.apply()

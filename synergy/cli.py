@@ -10,8 +10,11 @@ import os
 import sys
 from typing import Any
 
+import peewee
+
 from synergy import __version__
 from synergy.errors import ConfigurationError, PluginError, SynergyError
+from synergy.migrations import MigrationFailed
 
 log = logging.getLogger("synergy.cli")
 
@@ -79,7 +82,9 @@ def cmd_plugins(kernel: Any, args: argparse.Namespace) -> int:
         print(f"  models:     {', '.join(plugin['models']) or '-'}")
         print(f"  migrations: {len(migrations['applied'])} applied, "
               f"{len(migrations['pending'])} pending {migrations['pending'] or ''}")
-        print(f"  jobs:       {', '.join(plugin['jobs']) or '-'}")
+        jobs = [job["name"] + (" (periodic)" if job["periodic"] else "")
+                for job in plugin["jobs"]]
+        print(f"  jobs:       {', '.join(jobs) or '-'}")
     if description["errors"]:
         print("\nload errors:")
         for error in description["errors"]:
@@ -136,21 +141,32 @@ def cmd_serve(kernel: Any, args: argparse.Namespace) -> int:
     return serve(kernel, args)
 
 
+def _positive(text: str) -> int:
+    """argparse type: a whole number of at least 1 (workers, threads, port)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is less than 1")
+    return value
+
+
 def _add_core_commands(sub: Any) -> dict[str, Any]:
     handlers: dict[str, Any] = {}
 
     p = sub.add_parser("serve", help="apply migrations, start the web server and a worker")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    p.add_argument("--port", type=_positive, default=8000)
+    p.add_argument("--workers", type=_positive, default=2, help="gunicorn worker processes")
     p.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
-    p.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    p.add_argument("--threads", type=_positive, default=4, help="threads per gthread worker")
     p.add_argument("--no-worker", action="store_true", help="do not start a job worker")
     p.add_argument("--demo", action="store_true", help="load demo users and projects")
     handlers["serve"] = cmd_serve
 
     p = sub.add_parser("worker", help="run the background job consumer")
-    p.add_argument("--concurrency", type=int, default=2)
+    p.add_argument("--concurrency", type=_positive, default=2)
     p.add_argument("--no-periodic", action="store_true",
                    help="do not schedule periodic jobs from this worker")
     handlers["worker"] = cmd_worker
@@ -182,40 +198,52 @@ def _add_core_commands(sub: Any) -> dict[str, Any]:
     return handlers
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("SYNERGY_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="synergy", description="SynergyOS command line")
-    parser.add_argument("--version", action="version", version=f"synergy {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="command")
-    handlers = _add_core_commands(sub)
-    if not argv or argv[0] in ("--version", "-h", "--help"):
-        parser.parse_args(argv or ["--help"])
-        return 0
-    try:
-        kernel = _build()
-    except (ConfigurationError, PluginError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+def _add_plugin_commands(kernel: Any, sub: Any, handlers: dict[str, Any]) -> None:
     for plugin, command in kernel.plugins.collect("synergy_cli"):
         if command.name in handlers:
             print(f"warning: plugin {plugin} command {command.name} collides; ignored",
                   file=sys.stderr)
             continue
-        p = sub.add_parser(command.name, help=f"{command.help} [{plugin}]")
+        parser = sub.add_parser(command.name, help=f"{command.help} [{plugin}]")
         if command.configure:
-            command.configure(p)
+            command.configure(parser)
         handlers[command.name] = command.run
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``synergy`` console script; returns the process exit code.
+
+    The app is built before the arguments are parsed because plugins add
+    subcommands; only ``--version`` answers without building it, and help
+    still works (without plugin commands) when the app cannot be built.
+    """
+    logging.basicConfig(level=os.environ.get("SYNERGY_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="synergy", description="SynergyOS command line")
+    parser.add_argument("--version", action="version", version=f"synergy {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="command", required=True)
+    handlers = _add_core_commands(sub)
+    wants_help = not argv or argv[0] in ("-h", "--help")
+    if argv[:1] == ["--version"]:
+        parser.parse_args(argv)
     try:
+        kernel = _build()
+    except (ConfigurationError, PluginError, peewee.DatabaseError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if wants_help:
+            parser.print_help()
+        return 2
+    try:
+        _add_plugin_commands(kernel, sub, handlers)
+        args = parser.parse_args(argv or ["--help"])
         if args.command in ("serve", "worker"):
             return int(handlers[args.command](kernel, args) or 0)
         with kernel.connection():
             return int(handlers[args.command](kernel, args) or 0)
+    except MigrationFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except SynergyError as exc:
         details = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())
         print(f"error: {exc.message}" + (f" ({details})" if details else ""), file=sys.stderr)
@@ -224,4 +252,3 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         kernel.close()
-

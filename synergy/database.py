@@ -26,6 +26,20 @@ SQLITE_PRAGMAS = {
 }
 
 
+class ImmediateSqliteDatabase(peewee.SqliteDatabase):
+    """SQLite whose transactions take the write lock as they begin (``BEGIN IMMEDIATE``).
+
+    In WAL mode a deferred transaction that reads and then writes fails at once
+    with "database is locked" when another connection committed in between:
+    the busy timeout does not cover that lock upgrade. Web workers, the job
+    worker and event subscribers all read-then-write, so every transaction
+    starts IMMEDIATE and concurrent writers queue for up to the busy timeout.
+    """
+
+    def begin(self, lock_type: str | None = None) -> None:
+        super().begin(lock_type or "IMMEDIATE")
+
+
 def open_database(url: str, *, pool_size: int = 10) -> peewee.Database:
     """Build (but do not connect) a Peewee database for ``url``."""
     parsed = urlparse(url)
@@ -36,7 +50,7 @@ def open_database(url: str, *, pool_size: int = 10) -> peewee.Database:
         path = path[1:] if path.startswith("/") else path
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10)
+        return ImmediateSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10)
     if scheme in ("postgres", "postgresql"):
         options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
         return PooledPostgresqlDatabase(
@@ -60,14 +74,18 @@ def open_database(url: str, *, pool_size: int = 10) -> peewee.Database:
 def connect_database(url: str, *, pool_size: int = 10) -> peewee.Database:
     """Point the shared proxy at a new database and return it."""
     current = database_proxy.obj
-    if current is not None and not current.is_closed():
-        _close_all(current)
+    if current is not None:
+        release_connections(current)
     database = open_database(url, pool_size=pool_size)
     database_proxy.initialize(database)
     return database
 
 
-def _close_all(database: peewee.Database) -> None:
+def release_connections(database: peewee.Database) -> None:
+    """Close this thread's connection and, for a pool, every idle pooled one.
+
+    Called before forking (``synergy serve``) so no child inherits a socket.
+    """
     if isinstance(database, PooledPostgresqlDatabase):
         database.close_all()
     else:

@@ -65,6 +65,12 @@ class Conflict(SynergyError):
     default_message = "The request conflicts with the current state."
 
 
+class LengthRequired(SynergyError):
+    status = 411
+    code = "length_required"
+    default_message = "Send a Content-Length header with the body."
+
+
 class PayloadTooLarge(SynergyError):
     status = 413
     code = "payload_too_large"

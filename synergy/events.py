@@ -28,6 +28,8 @@ DISPATCH_JOB = "kernel.dispatch_event"
 MAX_DISPATCH_ATTEMPTS = 12
 # An event younger than this is left to its own dispatch job, not the sweep.
 SWEEP_GRACE = dt.timedelta(seconds=30)
+# How long one dispatcher holds an event; a dispatcher that died lets it go after this.
+DISPATCH_LEASE = dt.timedelta(minutes=5)
 
 
 def _backoff(attempts: int) -> dt.timedelta:
@@ -74,11 +76,18 @@ class EventBus:
                 for impl in self.kernel.plugins.pm.hook.synergy_on_event.get_hookimpls()}
 
     def dispatch(self, event_id: int) -> bool:
-        """Deliver one event to the subscribers that have not handled it. True when done."""
+        """Deliver one event to the subscribers that have not handled it. True when done.
+
+        False also when another dispatcher holds the event right now (a late
+        dispatch job meeting the sweep): it finishes the work, and delivering
+        concurrently would only call the same subscribers twice.
+        """
         db = self.kernel.db
         event = Event.get_or_none(Event.id == event_id)
         if event is None or event.dispatched_at is not None:
             return True
+        if not self._take(event_id):
+            return False
         subscribers = self.subscribers()
         owed = (list(subscribers) if event.pending_subscribers is None
                 else [name for name in event.pending_subscribers if name in subscribers])
@@ -108,6 +117,15 @@ class EventBus:
             last_error="\n".join(errors),
         ).where(Event.id == event.id).execute()
         return not failed
+
+    @staticmethod
+    def _take(event_id: int) -> bool:
+        """Lease the event to this dispatcher if it is due and nobody else holds it."""
+        now = utcnow()
+        return bool(Event.update(next_attempt_at=now + DISPATCH_LEASE)
+                    .where(Event.id == event_id, Event.dispatched_at.is_null(),
+                           Event.next_attempt_at.is_null() | (Event.next_attempt_at <= now))
+                    .execute())
 
     def sweep(self, limit: int = 500) -> int:
         """Re-dispatch events left undispatched (lost job, crash, failing subscriber)."""

@@ -75,24 +75,25 @@ class JobQueue:
         periodic = job.schedule is not None
 
         def run(*args: Any, **kwargs: Any) -> Any:
-            if periodic and not self._claim_periodic_slot(full_name):
+            if periodic and not self.claim_periodic_slot(full_name):
                 log.info("periodic job %s already ran this minute elsewhere; skipped", full_name)
                 return None
             opened = kernel.db.is_closed()
             if opened:
                 kernel.db.connect()
             try:
-                result = job.func(kernel, *args, **kwargs)
-                self.flush_after_commit()
-                return result
+                return job.func(kernel, *args, **kwargs)
             finally:
+                # Also after a failure: what the job committed before raising is
+                # real, and leftovers must not leak into the thread's next job.
+                self.flush_after_commit()
                 if opened and not kernel.db.is_closed():
                     kernel.db.close()
 
         run.__name__ = full_name.replace(".", "_")
         return run
 
-    def _claim_periodic_slot(self, full_name: str) -> bool:
+    def claim_periodic_slot(self, full_name: str, now: dt.datetime | None = None) -> bool:
         """First worker to run a periodic job in a given minute wins; others skip.
 
         Huey's scheduler enqueues periodic jobs in every consumer started with
@@ -101,13 +102,12 @@ class JobQueue:
         """
         if self.huey.immediate:
             return True
-        minute = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M")
-        key = f"synergy:periodic:{full_name}:{minute}"
+        now = now or dt.datetime.now(dt.UTC)
+        key = f"synergy:periodic:{full_name}:{now:%Y%m%d%H%M}"
         claimed = self.huey.storage.put_if_empty(key, b"1")
         if claimed:
-            previous = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).strftime(
-                "%Y%m%d%H%M")
-            self.huey.storage.pop_data(f"synergy:periodic:{full_name}:{previous}")
+            previous = now - dt.timedelta(minutes=1)
+            self.huey.storage.pop_data(f"synergy:periodic:{full_name}:{previous:%Y%m%d%H%M}")
         return bool(claimed)
 
     def enqueue(self, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -118,6 +118,17 @@ class JobQueue:
             raise PluginError(f"no job named {name!r}; registered: "
                               f"{', '.join(sorted(self.registered))}") from None
         return wrapper(*args, **kwargs)
+
+    def enqueue_in(self, delay: float, name: str, *args: Any) -> None:
+        """Hand a job to the queue to run ``delay`` seconds from now (retry back-off).
+
+        Call it after the change it follows has committed. In immediate mode the
+        job waits in memory and never runs, so whatever is scheduled this way
+        must also be found by a periodic sweep, as a job lost in a crash would be.
+        """
+        if name not in self.registered:
+            raise PluginError(f"no job named {name!r}")
+        self.registered[name][2].schedule(args=args, delay=max(0.0, delay))
 
     def enqueue_after_commit(self, name: str, *args: Any, **kwargs: Any) -> None:
         if name not in self.registered:

@@ -19,6 +19,7 @@ from synergy.default_permissions import synergy_permission  # noqa: F401  (hook 
 from synergy.event_catalogue import KERNEL_EVENT_TYPES
 from synergy.migrations import MigrationContext
 from synergy.models import KERNEL_MODELS
+from synergy.projects.resources import project_routes
 from synergy.system.resources import system_routes
 
 PLUGIN_NAME = "kernel"
@@ -40,7 +41,7 @@ def synergy_migrations() -> list[Migration]:
 
 @hookimpl
 def synergy_routes(kernel: Any) -> list[Any]:
-    return auth_routes(kernel) + system_routes(kernel)
+    return auth_routes(kernel) + system_routes(kernel) + project_routes(kernel)
 
 
 @hookimpl

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
+import re
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -28,6 +29,9 @@ log = logging.getLogger("synergy.mail")
 
 SEND_JOB = "kernel.send_mail"
 MAX_ATTEMPTS = 8
+# Longer than the SMTP timeout: how long one sender holds a message.
+SEND_LEASE = dt.timedelta(minutes=2)
+_ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+")
 
 
 class Mailer:
@@ -39,20 +43,35 @@ class Mailer:
 
     @property
     def outbox_dir(self) -> Path:
-        return self.kernel.settings.data_path / "outbox"
+        return self.kernel.settings.outbox_path
 
     def send(self, *, to: str, subject: str, text: str, html: str | None = None) -> OutgoingMail:
-        """Record a message in the current transaction; it is sent after commit."""
+        """Record a message in the current transaction; it is sent after commit.
+
+        Checked here, not at delivery: a message that can never be built would
+        otherwise sit in the outbox failing until it is given up.
+        """
+        if not isinstance(to, str) or not _ADDRESS.fullmatch(to):
+            raise ValueError(f"mail.send(to=...) needs one e-mail address, got {to!r}")
+        # Folding user-supplied text (a task title) into one line prevents header injection.
+        subject = " ".join(subject.split())
         mail = OutgoingMail.create(to=to, subject=subject[:255], text=text, html=html)
         self.kernel.jobs.enqueue_after_commit(SEND_JOB, mail.id)
         return mail
 
     def deliver(self, mail_id: int) -> bool:
+        """Send one message; True when it is sent (or needs nothing more).
+
+        The message is leased first, so the send job and the sweep never send
+        it twice at the same time; a sender that died lets it go after the lease.
+        """
         mail = OutgoingMail.get_or_none(OutgoingMail.id == mail_id)
         if mail is None or mail.sent_at is not None or mail.gave_up_at is not None:
             return True
-        message = self._message(mail)
+        if not self._take(mail.id):
+            return False
         try:
+            message = self._message(mail)
             if self.smtp_url:
                 self._send_smtp(message)
             else:
@@ -68,9 +87,19 @@ class Mailer:
                 gave_up_at=utcnow() if gave_up else None,
             ).where(OutgoingMail.id == mail.id).execute()
             return False
-        OutgoingMail.update(sent_at=utcnow(), attempts=mail.attempts + 1, last_error="").where(
-            OutgoingMail.id == mail.id).execute()
+        OutgoingMail.update(sent_at=utcnow(), attempts=mail.attempts + 1, last_error="",
+                            next_attempt_at=None).where(OutgoingMail.id == mail.id).execute()
         return True
+
+    @staticmethod
+    def _take(mail_id: int) -> bool:
+        now = utcnow()
+        return bool(OutgoingMail.update(next_attempt_at=now + SEND_LEASE)
+                    .where(OutgoingMail.id == mail_id, OutgoingMail.sent_at.is_null(),
+                           OutgoingMail.gave_up_at.is_null(),
+                           OutgoingMail.next_attempt_at.is_null()
+                           | (OutgoingMail.next_attempt_at <= now))
+                    .execute())
 
     def sweep(self, limit: int = 200) -> int:
         now = utcnow()

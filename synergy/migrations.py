@@ -18,6 +18,7 @@ from playhouse.migrate import SchemaMigrator
 
 from synergy.contributions import Migration
 from synergy.database import is_postgres
+from synergy.errors import PluginError
 from synergy.models.base import BaseModel, utcnow
 
 if TYPE_CHECKING:
@@ -58,6 +59,16 @@ class MigrationContext:
             operation.run()
 
 
+class MigrationFailed(Exception):
+    """A step raised: its transaction was rolled back and it stays pending."""
+
+    def __init__(self, plugin: str, name: str, cause: BaseException) -> None:
+        self.plugin = plugin
+        self.name = name
+        super().__init__(f"migration {plugin}:{name} failed and was rolled back: "
+                         f"{type(cause).__name__}: {cause}")
+
+
 @dataclass
 class MigrationStatus:
     plugin: str
@@ -72,18 +83,18 @@ class Migrator:
 
     def add(self, plugin: str, migration: Migration) -> None:
         if any(p == plugin and m.name == migration.name for p, m in self.steps):
-            raise ValueError(f"plugin {plugin} declares migration {migration.name} twice")
+            raise PluginError(f"plugin {plugin} declares migration {migration.name} twice")
         self.steps.append((plugin, migration))
 
-    def _ensure_table(self) -> None:
-        self.kernel.db.create_tables([AppliedMigration], safe=True)
-
     def _applied(self) -> dict[tuple[str, str], Any]:
+        """What the table records; an absent table (fresh database) means nothing yet."""
+        if not self.kernel.db.table_exists(AppliedMigration._meta.table_name):
+            return {}
         return {(row.plugin, row.name): row.applied_at for row in AppliedMigration.select()}
 
     def status(self) -> list[MigrationStatus]:
+        """Every declared step with its ``applied_at`` (``None`` when pending); read only."""
         with self.kernel.connection():
-            self._ensure_table()
             applied = self._applied()
         return [MigrationStatus(plugin, step.name, applied.get((plugin, step.name)))
                 for plugin, step in self.steps]
@@ -93,11 +104,17 @@ class Migrator:
                 if s.applied_at is None]
 
     def apply(self) -> list[str]:
-        """Apply pending steps; returns ``plugin:name`` of each step applied."""
+        """Apply pending steps; returns ``plugin:name`` of each step applied.
+
+        Each step runs in its own locked transaction and is recorded in it, so a
+        step that raises leaves no trace and is retried by the next run, while
+        the steps before it stay applied. :class:`MigrationFailed` names the step.
+        """
         done: list[str] = []
         db = self.kernel.db
         with self.kernel.connection():
-            self._ensure_table()
+            with self._locked_transaction():
+                db.create_tables([AppliedMigration], safe=True)
             for plugin, step in self.steps:
                 with self._locked_transaction():
                     exists = AppliedMigration.select().where(
@@ -106,8 +123,11 @@ class Migrator:
                     if exists:
                         continue
                     log.info("applying migration %s:%s", plugin, step.name)
-                    step.apply(MigrationContext(db=db, migrator=SchemaMigrator.from_database(db),
-                                                plugin=plugin))
+                    try:
+                        step.apply(MigrationContext(
+                            db=db, migrator=SchemaMigrator.from_database(db), plugin=plugin))
+                    except Exception as exc:
+                        raise MigrationFailed(plugin, step.name, exc) from exc
                     AppliedMigration.create(plugin=plugin, name=step.name)
                     done.append(f"{plugin}:{step.name}")
         return done

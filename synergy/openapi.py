@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from synergy.schema import Schema
+from synergy.routing import public_path
+from synergy.schema import List, Nested, Schema
 
 if TYPE_CHECKING:
     from synergy.app import Kernel
@@ -35,13 +36,33 @@ _STATUS_TEXT = {400: "Invalid input", 401: "Not authenticated", 403: "Forbidden"
                 503: "Service unavailable"}
 
 
-def _ref(schema: type[Schema], components: dict[str, Any]) -> dict[str, str]:
-    name = schema.__name__
-    if name not in components:
-        components[name] = schema.json_schema()
-        for nested in schema.nested_schemas():
-            _ref(nested, components)
-    return {"$ref": f"#/components/schemas/{name}"}
+class _Components:
+    """Schema components named after their classes, unique even when two plugins reuse a name.
+
+    A second, different class with an already used name gets its module as a
+    prefix (``acme_timesheets.schemas.EntryIn``) instead of replacing the first.
+    """
+
+    def __init__(self) -> None:
+        self.schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
+        self._names: dict[type[Schema], str] = {}
+
+    def ref(self, schema: type[Schema]) -> dict[str, str]:
+        name = self._names.get(schema)
+        if name is None:
+            name = schema.__name__
+            if name in self.schemas:
+                name = f"{schema.__module__}.{schema.__name__}"
+            self._names[schema] = name
+            document = schema.json_schema()
+            self.schemas[name] = document
+            for field_name, field in schema.fields.items():
+                is_list = isinstance(field, List)
+                inner = field.item if is_list else field
+                if isinstance(inner, Nested):
+                    target = document["properties"][field_name]
+                    (target["items"] if is_list else target).update(self.ref(inner.schema))
+        return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _page(item: dict[str, Any]) -> dict[str, Any]:
@@ -53,10 +74,11 @@ def _page(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_openapi(kernel: Kernel) -> dict[str, Any]:
-    components: dict[str, Any] = {"Error": ERROR_SCHEMA}
+    """The OpenAPI 3.1 document of every route the app serves, kernel and plugins."""
+    components = _Components()
     paths: dict[str, Any] = {}
     for route in kernel.routes.routes:
-        path = _PARAM.sub(lambda m: "{" + m.group(1) + "}", route.path) + "/"
+        path = public_path(_PARAM.sub(lambda m: "{" + m.group(1) + "}", route.path))
         params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                   for name in _PARAM.findall(route.path)]
         item: dict[str, Any] = {}
@@ -86,13 +108,13 @@ def build_openapi(kernel: Kernel) -> dict[str, Any]:
                 operation["parameters"] = parameters
             if spec.body is not None:
                 operation["requestBody"] = {"required": method != "PATCH", "content": {
-                    "application/json": {"schema": _ref(spec.body, components)}}}
+                    "application/json": {"schema": components.ref(spec.body)}}}
             elif spec.multipart:
                 operation["requestBody"] = {"required": True, "content": {
                     "multipart/form-data": {"schema": {"type": "object"}}}}
             success: dict[str, Any] = {"description": "Success"}
             if spec.response is not None:
-                schema = _ref(spec.response, components)
+                schema = components.ref(spec.response)
                 success["content"] = {"application/json": {
                     "schema": _page(schema) if spec.many else schema}}
             responses: dict[str, Any] = {str(spec.status): success}
@@ -112,7 +134,7 @@ def build_openapi(kernel: Kernel) -> dict[str, Any]:
         "servers": [{"url": kernel.settings.public_url}],
         "paths": paths,
         "components": {
-            "schemas": components,
+            "schemas": components.schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "bearerFormat": "JWT"}},
         },

@@ -9,7 +9,9 @@ start-up in strict mode. Nothing here is global: every app owns its manager.
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +26,10 @@ from synergy.errors import PluginError
 log = logging.getLogger("synergy.plugins")
 
 ENTRY_POINT_GROUP = "synergy.plugins"
+# Plugin names become job prefixes ("<plugin>.<job>") and setting names
+# (SYNERGY_<PLUGIN>_<NAME>), so they must be plain lower-case identifiers.
+_VALID_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_HOOK_PREFIX = "synergy_"
 
 
 @dataclass
@@ -88,13 +94,18 @@ class PluginHost:
         if name in self.disabled:
             log.info("plugin %s is disabled by SYNERGY_DISABLED_PLUGINS", name)
             return False
+        if not _VALID_NAME.fullmatch(name):
+            return self._fail(name, "plugin names must be lower-case identifiers "
+                                    "(letters, digits, underscores), e.g. 'timesheets'")
         if name in self.info:
             return self._fail(name, f"a plugin named {name!r} is already loaded "
                                     f"({self.info[name].module})")
         requirement = getattr(plugin, "SYNERGY_KERNEL", None)
         if requirement:
             try:
-                accepted = self.kernel_version in SpecifierSet(requirement)
+                # prereleases=True: a development kernel (0.2.0.dev1) still satisfies >=0.1.
+                accepted = SpecifierSet(requirement).contains(self.kernel_version,
+                                                              prereleases=True)
             except InvalidSpecifier:
                 return self._fail(name, f"SYNERGY_KERNEL {requirement!r} is not a version range")
             if not accepted:
@@ -111,17 +122,36 @@ class PluginHost:
             return self._fail(name, f"implements unknown hook(s) {', '.join(unknown)}; "
                                     "check the spelling against synergy_hookspecs")
         hooks = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or [])
+        undecorated = _undecorated_hooks(plugin, hooks)
+        if undecorated:
+            self.pm.unregister(plugin)
+            return self._fail(name, f"{', '.join(undecorated)} look(s) like hook "
+                                    "implementations but lack the @hookimpl decorator")
         module = getattr(plugin, "__name__", type(plugin).__module__)
         self.info[name] = PluginInfo(name=name, version=_plugin_version(plugin, distribution),
                                      module=module, source=source, hooks=hooks)
         return True
 
     def load_entry_points(self) -> None:
+        """Load each ``synergy.plugins`` entry point on its own, in name order.
+
+        A name registered explicitly (``create_app(plugins=...)``) wins over an
+        installed entry point of the same name; two installed distributions
+        claiming one name is a load error, since either choice would be a guess.
+        """
+        seen: dict[str, str | None] = {}
         for entry_point in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP),
                                   key=lambda ep: ep.name):
+            distribution = entry_point.dist.name if entry_point.dist else None
             if entry_point.name in self.disabled:
                 log.info("plugin %s is disabled by SYNERGY_DISABLED_PLUGINS", entry_point.name)
                 continue
+            if entry_point.name in seen:
+                if seen[entry_point.name] != distribution:
+                    self._fail(entry_point.name, f"installed twice: by {seen[entry_point.name]} "
+                                                 f"and by {distribution}; uninstall one")
+                continue
+            seen[entry_point.name] = distribution
             if entry_point.name in self.info:
                 continue
             try:
@@ -129,7 +159,6 @@ class PluginHost:
             except Exception as exc:
                 self._fail(entry_point.name, f"import failed: {type(exc).__name__}: {exc}")
                 continue
-            distribution = entry_point.dist.name if entry_point.dist else None
             self.add(plugin, name=entry_point.name, source="entry point",
                      distribution=distribution)
 
@@ -171,6 +200,14 @@ class PluginHost:
 
     def names(self) -> list[str]:
         return list(self.info)
+
+
+def _undecorated_hooks(plugin: Any, registered: list[str]) -> list[str]:
+    """Functions named ``synergy_*`` that pluggy would silently ignore for want of @hookimpl."""
+    return sorted(
+        attribute for attribute in dir(plugin)
+        if attribute.startswith(_HOOK_PREFIX) and attribute not in registered
+        and inspect.isroutine(getattr(plugin, attribute, None)))
 
 
 def module_plugins(plugins: Iterable[Any] | None) -> list[Any]:

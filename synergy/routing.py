@@ -29,6 +29,21 @@ def normalise(path: str) -> str:
     return path.rstrip("/") or "/"
 
 
+def public_path(path: str) -> str:
+    """The path as clients should write it: a trailing slash, except after a file name."""
+    last = path.rsplit("/", 1)[-1]
+    return path if "." in last and "{" not in last else path + "/"
+
+
+def _conflicts(first: str, second: str) -> bool:
+    """Whether Falcon would refuse both templates: same prefix, different field at one level."""
+    for a, b in zip(first.split("/"), second.split("/"), strict=False):
+        if a == b:
+            continue
+        return bool(_FIELD.fullmatch(a) and _FIELD.fullmatch(b))
+    return False
+
+
 class RouteTable:
     def __init__(self) -> None:
         self.routes: list[InstalledRoute] = []
@@ -67,15 +82,19 @@ class RouteTable:
         return methods
 
     def install(self, app: falcon.App) -> None:
-        for route in self.routes:
+        """Add every route to Falcon, naming both owners when Falcon refuses a template."""
+        for index, route in enumerate(self.routes):
             try:
                 if route.suffix:
                     app.add_route(route.path, route.resource, suffix=route.suffix)
                 else:
                     app.add_route(route.path, route.resource)
             except ValueError as exc:
-                raise PluginError(
-                    f"plugin {route.plugin}: cannot route {route.path}: {exc}") from None
+                others = [f"{other.plugin} ({other.path})" for other in self.routes[:index]
+                          if _conflicts(other.path, route.path)]
+                clash = f" conflicts with {', '.join(others)}:" if others else ""
+                raise PluginError(f"route collision: {route.plugin} wants {route.path},"
+                                  f"{clash} {exc}") from None
 
     def for_plugin(self, plugin: str) -> list[InstalledRoute]:
         return [route for route in self.routes if route.plugin == plugin]

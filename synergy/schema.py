@@ -441,8 +441,10 @@ class Schema:
                                   "additionalProperties": False}
         if required:
             schema["required"] = required
-        if cls.description or cls.__doc__:
-            schema["description"] = (cls.description or cls.__doc__ or "").strip()
+        # A field may itself be called ``description``; only a string documents the schema.
+        declared = cls.description if isinstance(cls.description, str) else ""
+        if declared or cls.__doc__:
+            schema["description"] = (declared or cls.__doc__ or "").strip()
         return schema
 
     @classmethod

@@ -16,6 +16,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from synergy.database import release_connections
+
 log = logging.getLogger("synergy.serve")
 
 
@@ -34,8 +36,16 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
+def _close_app(server: Any, worker: Any) -> None:
+    """gunicorn ``worker_exit``: run the plugins' shutdown hooks in each web process."""
+    app = getattr(worker, "wsgi", None)
+    if app is not None and hasattr(app, "close"):
+        app.close()
+
+
 def gunicorn_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {
+        "worker_exit": _close_app,
         "bind": f"{args.host}:{args.port}",
         "workers": args.workers,
         "worker_class": args.worker_class,
@@ -57,7 +67,7 @@ def serve(kernel: Any, args: argparse.Namespace) -> int:
             from synergy.demo import load_demo_data
 
             load_demo_data(kernel)
-    kernel.close()
+    release_connections(kernel.db)
     worker = None
     if not args.no_worker and not kernel.jobs.huey.immediate:
         worker = subprocess.Popen([sys.executable, "-m", "synergy", "worker"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -43,13 +44,21 @@ def _parse_list(raw: Any) -> list[str]:
     return [item.strip() for item in str(raw).split(",") if item.strip()]
 
 
+def _parse_str(raw: Any) -> str:
+    if isinstance(raw, (list, dict, tuple)):
+        raise ValueError(f"got {type(raw).__name__} {raw!r}")
+    return str(raw)
+
+
 _PARSERS: dict[str, Callable[[Any], Any]] = {
-    "str": lambda raw: str(raw),
+    "str": _parse_str,
     "int": lambda raw: int(str(raw).strip()),
     "float": lambda raw: float(str(raw).strip()),
     "bool": _parse_bool,
     "list": _parse_list,
 }
+_EXPECTED = {"str": "a string", "int": "an integer", "float": "a number",
+             "bool": "true or false", "list": "a comma-separated list"}
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,8 @@ class Setting:
         try:
             value = _PARSERS[self.type](raw)
         except (TypeError, ValueError) as exc:
-            raise ConfigurationError(f"{self.name}: {exc}; expected a {self.type}") from None
+            raise ConfigurationError(
+                f"{self.name}: {exc}; expected {_EXPECTED[self.type]}") from None
         if self.choices and value not in self.choices:
             raise ConfigurationError(
                 f"{self.name}={value!r} is not allowed; choose one of {', '.join(self.choices)}"
@@ -146,6 +156,11 @@ KERNEL_SETTINGS: tuple[Setting, ...] = (
             help="Let production mode run on SQLite (single machine deployments)."),
     Setting("SYNERGY_LOG_LEVEL", default="INFO",
             choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="Log level."),
+    Setting("SYNERGY_ALLOWED_UPLOAD_TYPES", type="list",
+            default=["jpg", "png", "gif", "webp", "pdf", "txt", "csv", "doc", "docx", "xls",
+                     "xlsx", "ppt", "pptx", "zip", "tar", "gz"],
+            help="Attachment kinds accepted, detected from the content (comma list). "
+                 "Also possible: svg, html (stored-XSS risk; off by default)."),
 )
 
 _WEAK_SECRETS = {"changeme", "secret", "dev", "development", "insecure", "password"}
@@ -236,6 +251,19 @@ class Settings:
         return Path(self.data_dir).expanduser().resolve()
 
     @property
+    def uploads_path(self) -> Path:
+        return self.data_path / "uploads"
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.data_path / "outbox"
+
+    def prepare_data_dir(self) -> None:
+        """Create the data directory layout: database and queue files land beside these."""
+        for folder in (self.data_path, self.uploads_path, self.outbox_path):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_path / 'synergy.db'}"
 
@@ -244,14 +272,26 @@ class Settings:
         if self.secret_key:
             return self.secret_key
         key_file = self.data_path / "secret_key"
-        if key_file.exists():
-            return key_file.read_text().strip()
         self.data_path.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            # Written by an earlier start, or by a process starting at the same time.
+            return self._read_key_file(key_file)
         with os.fdopen(fd, "w") as handle:
             handle.write(key)
         return key
+
+    @staticmethod
+    def _read_key_file(key_file: Path) -> str:
+        for _ in range(50):
+            key = key_file.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.01)  # the creating process has not written it yet
+        raise ConfigurationError(f"{key_file} is empty: delete it to generate a new key, "
+                                 "or set SYNERGY_SECRET_KEY")
 
     def check_production(self) -> None:
         """Refuse unsafe production configurations, naming the setting to fix."""

@@ -110,13 +110,29 @@ def password_problems(password: str, *, username: str = "", email: str = "",
                          ("e-mail", email), ("first name", first_name),
                          ("last name", last_name)):
         value = (value or "").lower()
-        if len(value) < 3:
-            continue
-        if value in lowered or difflib.SequenceMatcher(a=lowered, b=value).quick_ratio() >= 0.7 \
-                and difflib.SequenceMatcher(a=lowered, b=value).ratio() >= 0.7:
+        if len(value) >= 3 and _too_similar(lowered, value):
             problems.append(f"The password is too similar to the {label}.")
             break
     return problems
+
+
+def _too_similar(password: str, value: str) -> bool:
+    """Close to the value or one of its parts, or little more than its parts reshuffled.
+
+    Both arguments are lower-cased. "Hamilton-Margaret1" is refused for the
+    user "margaret_hamilton": remove the name's parts and almost nothing is left.
+    """
+    if value in password:
+        return True
+    parts = [part for part in re.split(r"[\W_]+", value) if len(part) >= 3]
+    for candidate in (value, *parts):
+        matcher = difflib.SequenceMatcher(a=password, b=candidate)
+        if matcher.quick_ratio() >= 0.7 and matcher.ratio() >= 0.7:
+            return True
+    rest = password
+    for part in parts:
+        rest = rest.replace(part, "")
+    return rest != password and len(re.sub(r"[\W_\d]+", "", rest)) < 4
 
 
 def check_password(password: str, *, field: str = "password", **identity: str) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import falcon
+import peewee
 
 from synergy.auth import schemas
 from synergy.auth.service import Client, TokenPair
 from synergy.contributions import Route
-from synergy.errors import AuthenticationFailed
+from synergy.errors import AuthenticationFailed, Conflict
 from synergy.http import endpoint, iso
 from synergy.models import User
 
@@ -40,7 +41,7 @@ class _AuthResource:
     def set_refresh_cookie(self, resp: falcon.Response, pair: TokenPair) -> None:
         settings = self.kernel.settings
         resp.set_cookie(REFRESH_COOKIE, pair.refresh,
-                        max_age=settings.refresh_token_minutes * 60, path=COOKIE_PATH,
+                        max_age=int(pair.refresh_lifetime.total_seconds()), path=COOKIE_PATH,
                         secure=settings.is_production, http_only=True, same_site="Strict")
         resp.set_header("Cache-Control", "no-store")
 
@@ -116,8 +117,13 @@ class UpdateProfile(_AuthResource):
         if "username" in changes:
             changes["username_key"] = changes["username"].lower()
         if changes:
-            with self.kernel.db.atomic():
-                User.update(changes).where(User.id == user.id).execute()
+            try:
+                with self.kernel.db.atomic():
+                    User.update(changes).where(User.id == user.id).execute()
+            except peewee.IntegrityError:
+                # Lost a race with another account taking the same name.
+                raise Conflict("That username or e-mail is already registered.",
+                               fields={"username": ["Already taken."]}) from None
         return User.get_by_id(user.id)
 
 

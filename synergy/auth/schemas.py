@@ -43,7 +43,7 @@ class PasswordResetBody(Schema):
 
 
 class PasswordResetConfirmBody(Schema):
-    uid = Integer(minimum=1)
+    uid = Integer(minimum=1, maximum=2**31 - 1)
     token = String(min_length=10, max_length=256)
     new_password = String(max_length=128, strip=False)
 

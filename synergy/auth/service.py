@@ -43,6 +43,8 @@ class TokenPair:
     access: str
     refresh: str
     session_id: str
+    # Until the session ends: rotation never extends a session beyond its login's lifetime.
+    refresh_lifetime: dt.timedelta
 
 
 def user_summary(user: User | None) -> dict[str, Any] | None:
@@ -130,7 +132,7 @@ class AuthService:
         return TokenPair(access=self.tokens.access_token(user.id, session.id),
                          refresh=self.tokens.refresh_token(user.id, session.id,
                                                            session.refresh_jti),
-                         session_id=session.id)
+                         session_id=session.id, refresh_lifetime=self.tokens.refresh_lifetime)
 
     def login(self, identifier: str, password: str, client: Client,
               request: Any = None) -> tuple[User, TokenPair]:
@@ -185,7 +187,7 @@ class AuthService:
                 self.revoke_sessions(session.user_id, reason="token_reuse",
                                      only=session.id)
                 self.kernel.events.record("auth.token_reuse_detected", actor=session.user_id,
-                                          payload={"user": {"id": session.user_id},
+                                          payload={"user": user_summary(session.user),
                                                    "session_id": session.id,
                                                    **client.as_payload()})
         if not rotated:
@@ -195,9 +197,11 @@ class AuthService:
         user = User.get_by_id(session.user_id)
         if not user.is_active:
             raise AuthenticationFailed("The account is inactive.", code="session_revoked")
+        remaining = session.expires_at - utcnow()
         return TokenPair(access=self.tokens.access_token(user.id, session.id),
-                         refresh=self.tokens.refresh_token(user.id, session.id, new_jti),
-                         session_id=session.id)
+                         refresh=self.tokens.refresh_token(user.id, session.id, new_jti,
+                                                           lifetime=remaining),
+                         session_id=session.id, refresh_lifetime=remaining)
 
     def logout(self, user: User, client: Client, *, refresh_token: str | None,
                session_id: str | None) -> None:

@@ -37,9 +37,11 @@ class TokenCodec:
         return self.encode(kind="access", user_id=user_id, session_id=session_id,
                            jti=new_token_id(), lifetime=self.access_lifetime)
 
-    def refresh_token(self, user_id: int, session_id: str, jti: str) -> str:
+    def refresh_token(self, user_id: int, session_id: str, jti: str,
+                      lifetime: dt.timedelta | None = None) -> str:
+        """A refresh token living ``lifetime`` (default: a whole new session)."""
         return self.encode(kind="refresh", user_id=user_id, session_id=session_id, jti=jti,
-                           lifetime=self.refresh_lifetime)
+                           lifetime=lifetime or self.refresh_lifetime)
 
     def decode(self, token: str, kind: str) -> dict[str, Any]:
         try:

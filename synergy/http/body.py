@@ -8,6 +8,7 @@ import falcon
 import orjson
 
 from synergy.errors import (
+    LengthRequired,
     PayloadTooLarge,
     SynergyError,
     UnsupportedMediaType,
@@ -44,7 +45,7 @@ def _parse(req: falcon.Request, max_bytes: int | None) -> Any:
     length = req.content_length
     if length is not None and length > max_bytes:
         raise PayloadTooLarge(f"The JSON body is {length} bytes; the limit is {max_bytes}.")
-    raw = req.bounded_stream.read(max_bytes + 1)
+    raw = _read_body(req, max_bytes + 1)
     if len(raw) > max_bytes:
         raise PayloadTooLarge(f"The JSON body exceeds the limit of {max_bytes} bytes.")
     if not raw.strip():
@@ -59,3 +60,29 @@ def _parse(req: falcon.Request, max_bytes: int | None) -> Any:
     except orjson.JSONDecodeError as exc:
         raise ValidationError(f"Malformed JSON: {exc}", code="malformed_json",
                               fields={"non_field_errors": ["Malformed JSON."]}) from None
+
+
+def _read_body(req: falcon.Request, limit: int) -> bytes:
+    """Read at most ``limit`` bytes of the body, with or without Content-Length.
+
+    A chunked body has no Content-Length; the WSGI server de-chunks it and
+    says so with ``wsgi.input_terminated`` (gunicorn does), which makes
+    reading the raw stream to its end safe. Without that promise a reader
+    could block forever, so such a body is refused rather than ignored.
+    """
+    if req.content_length is not None:
+        return req.bounded_stream.read(limit)
+    chunked = "chunked" in (req.get_header("Transfer-Encoding") or "").lower()
+    if not req.env.get("wsgi.input_terminated"):
+        if chunked:
+            raise LengthRequired("Send a Content-Length header with the body.")
+        return b""
+    parts: list[bytes] = []
+    received = 0
+    while received < limit:
+        part = req.stream.read(limit - received)
+        if not part:
+            break
+        parts.append(part)
+        received += len(part)
+    return b"".join(parts)

@@ -31,7 +31,8 @@ def client_ip(remote_addr: str | None, forwarded_for: str | None,
     """
     peer = _address(remote_addr or "")
     if peer is None:
-        return remote_addr
+        # A unix socket or an empty REMOTE_ADDR: no address is better than a made-up one.
+        return None
     if not forwarded_for or not any(peer in net for net in trusted):
         return str(peer)
     hops = [hop for hop in (h.strip() for h in forwarded_for.split(",")) if hop]

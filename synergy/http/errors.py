@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 import falcon
+import peewee
 
 from synergy.errors import SynergyError
 from synergy.http.render import dumps
@@ -75,6 +76,12 @@ def handle_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception,
         raise ex
     request_id = getattr(req.context, "request_id", None)
     log.exception("unhandled error on %s %s (request %s)", req.method, req.path, request_id)
+    if isinstance(ex, (peewee.OperationalError, peewee.InterfaceError)):
+        # A lost connection or a locked database: worth retrying, unlike a bug.
+        write_error(req, resp, 503, "database_unavailable",
+                    f"The database is unavailable; retry shortly (request id {request_id}).",
+                    headers={"Retry-After": "5"})
+        return
     write_error(req, resp, 500, "internal_error",
                 f"An unexpected error occurred. Quote request id {request_id} when reporting it.")
 

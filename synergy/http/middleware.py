@@ -14,15 +14,18 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import falcon
+import peewee
 
-from synergy.errors import AuthenticationFailed
+from synergy.errors import AuthenticationFailed, ConfigurationError, ServiceUnavailable
 from synergy.http.client_ip import client_ip, parse_networks
 
 if TYPE_CHECKING:
     from synergy.app import Kernel
 
 access_log = logging.getLogger("synergy.access")
+log = logging.getLogger("synergy.http")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
 class RequestContextMiddleware:
@@ -50,12 +53,13 @@ class RequestContextMiddleware:
         started = getattr(req.context, "started", None)
         duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
         user = getattr(req.context, "user", None)
+        status = falcon.http_status_to_code(resp.status)
         access_log.info(
             "%s %s %s %.1fms user=%s ip=%s request_id=%s",
-            req.method, req.path, resp.status, duration_ms,
+            req.method, req.path, status, duration_ms,
             user.id if user is not None else "-", getattr(req.context, "client_ip", "-"),
             request_id,
-            extra={"method": req.method, "path": req.path, "status": resp.status,
+            extra={"method": req.method, "path": req.path, "status": status,
                    "duration_ms": round(duration_ms, 2),
                    "user_id": user.id if user is not None else None,
                    "request_id": request_id},
@@ -63,13 +67,30 @@ class RequestContextMiddleware:
 
 
 class DatabaseMiddleware:
-    """A connection per request; queued follow-up work is handed to the queue after commit."""
+    """A connection per request; queued follow-up work is handed to the queue after commit.
+
+    An unreachable database answers 503 in the error shape rather than a 500,
+    except for resources marked ``serves_without_database`` (the health check),
+    which must still answer to say what is down.
+    """
 
     def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self.kernel.db.connect(reuse_if_open=True)
+        req.context.database_error = None
+        try:
+            self.kernel.db.connect(reuse_if_open=True)
+        except (peewee.OperationalError, peewee.InterfaceError) as exc:
+            log.error("database connection failed: %s", exc)
+            req.context.database_error = exc
+
+    def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any,
+                         params: dict[str, Any]) -> None:
+        if req.context.database_error is not None and not getattr(
+                resource, "serves_without_database", False):
+            raise ServiceUnavailable("The database is unavailable; retry shortly.",
+                                     code="database_unavailable", headers={"Retry-After": "5"})
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
                          req_succeeded: bool) -> None:
@@ -81,16 +102,26 @@ class DatabaseMiddleware:
 
 
 class CORSMiddleware:
-    """CORS for an explicit list of origins; nothing is allowed when the list is empty."""
+    """CORS for an explicit list of origins; nothing is allowed when the list is empty.
+
+    Credentials (the refresh cookie) are allowed, so a wildcard would let any
+    site act for a logged-in user: only exact ``scheme://host[:port]`` origins
+    are accepted, and anything else stops start-up.
+    """
 
     def __init__(self, kernel: Kernel) -> None:
         self.origins = set(kernel.settings.cors_origins)
+        invalid = sorted(origin for origin in self.origins if not _ORIGIN.fullmatch(origin))
+        if invalid:
+            raise ConfigurationError(
+                f"SYNERGY_CORS_ORIGINS: {', '.join(invalid)} is not an origin; list each "
+                "allowed origin exactly, as https://app.example.org (no wildcard, no path)")
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
                          req_succeeded: bool) -> None:
         origin = req.get_header("Origin")
         resp.vary = ("Origin",)
-        if not origin or ("*" not in self.origins and origin not in self.origins):
+        if not origin or origin not in self.origins:
             return
         resp.set_header("Access-Control-Allow-Origin", origin)
         resp.set_header("Access-Control-Allow-Credentials", "true")
@@ -122,7 +153,7 @@ class AuthenticationMiddleware:
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any,
                          params: dict[str, Any]) -> None:
         header = req.get_header("Authorization")
-        if not header:
+        if not header or req.context.database_error is not None:
             return
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():

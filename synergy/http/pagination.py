@@ -13,13 +13,15 @@ from synergy.errors import ValidationError
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+# Keeps page × size a valid SQL offset on every backend (a huge page is a 400, not a 500).
+MAX_PAGE = 1_000_000
 
 
 def page_params(req: falcon.Request) -> tuple[int, int]:
     errors: dict[str, list[str]] = {}
     values = {}
-    for name, default, maximum in (("page", 1, None), ("page_size", DEFAULT_PAGE_SIZE,
-                                                       MAX_PAGE_SIZE)):
+    for name, default, maximum in (("page", 1, MAX_PAGE), ("page_size", DEFAULT_PAGE_SIZE,
+                                                           MAX_PAGE_SIZE)):
         raw = req.get_param(name)
         if raw is None:
             values[name] = default
@@ -29,9 +31,8 @@ def page_params(req: falcon.Request) -> tuple[int, int]:
         except ValueError:
             errors[name] = ["Expected a positive integer."]
             continue
-        if value < 1 or (maximum is not None and value > maximum):
-            errors[name] = [f"Expected an integer from 1 to {maximum}." if maximum
-                            else "Expected a positive integer."]
+        if not 1 <= value <= maximum:
+            errors[name] = [f"Expected an integer from 1 to {maximum}."]
             continue
         values[name] = value
     if errors:

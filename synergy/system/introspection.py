@@ -1,14 +1,21 @@
-"""What is installed: the data behind ``GET /api/plugins/`` and ``synergy plugins``."""
+"""What is installed: the data behind ``GET /api/plugins/`` and ``synergy plugins``.
+
+One description serves both so the command line and the API can never
+disagree about what a running installation contains.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from synergy.routing import public_path
 
 if TYPE_CHECKING:
     from synergy.app import Kernel
 
 
 def describe_plugins(kernel: Kernel) -> dict[str, Any]:
+    """Every loaded plugin with its contributions, plus the plugins that failed to load."""
     statuses = kernel.migrations.status()
     jobs = kernel.jobs.describe()
     plugins = []
@@ -19,7 +26,7 @@ def describe_plugins(kernel: Kernel) -> dict[str, Any]:
             "module": info.module,
             "source": info.source,
             "hooks": info.hooks,
-            "routes": [{"path": route.path + "/", "methods": sorted(route.methods)}
+            "routes": [{"path": public_path(route.path), "methods": sorted(route.methods)}
                        for route in kernel.routes.for_plugin(name)],
             "models": [model._meta.table_name for plugin, model in kernel.models
                        if plugin == name],
@@ -27,7 +34,8 @@ def describe_plugins(kernel: Kernel) -> dict[str, Any]:
                 "applied": [s.name for s in statuses if s.plugin == name and s.applied_at],
                 "pending": [s.name for s in statuses if s.plugin == name and not s.applied_at],
             },
-            "jobs": [job["name"] for job in jobs if job["plugin"] == name],
+            "jobs": [{"name": job["name"], "periodic": job["periodic"]}
+                     for job in jobs if job["plugin"] == name],
             "event_types": sorted(event for event, (plugin, _) in kernel.events.catalogue.items()
                                   if plugin == name),
         })

@@ -1,0 +1,82 @@
+"""Loading one object with what its permission check needs, and scoping lists in SQL.
+
+Single objects come with their task and project joined, so the permission
+hook never triggers lazy loads. Lists are scoped by membership in SQL (staff
+see everything): the hook decides on objects, not on every row of a page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import peewee
+
+from synergy.errors import NotFound
+from synergy.models import Attachment, Comment, Project, ProjectMember, Task, User
+from synergy.projects.representation import project_select, task_select
+from synergy.projects.schemas import MAX_ID
+
+Author = User.alias("author")
+Uploader = User.alias("uploader")
+
+
+def member_project_ids(user: User) -> peewee.ModelSelect:
+    return ProjectMember.select(ProjectMember.project).where(ProjectMember.user == user.id)
+
+
+def visible_projects(user: User) -> peewee.ModelSelect:
+    query = project_select()
+    if not user.is_staff:
+        query = query.where(Project.id.in_(member_project_ids(user)))
+    return query
+
+
+def visible_tasks(user: User) -> peewee.ModelSelect:
+    query = task_select()
+    if not user.is_staff:
+        query = query.where(Task.project.in_(member_project_ids(user)))
+    return query
+
+
+def _visible(kernel: Any, user: User, query: peewee.ModelSelect, what: str,
+             request: Any, object_id: int) -> Any:
+    """The object if it exists and the caller may view it; one identical 404 otherwise.
+
+    Ids outside the 32-bit range of PostgreSQL serials cannot exist: no query is run.
+    """
+    found = query.first() if 1 <= object_id <= MAX_ID else None
+    if found is None or not kernel.permissions.allowed(user, f"{what}.view", found, request):
+        raise NotFound(f"No {what} with this id, or you may not see it.")
+    return found
+
+
+def load_project(kernel: Any, user: User, project_id: int, request: Any = None) -> Project:
+    """The project, or 404 when it does not exist or the caller may not see it."""
+    return _visible(kernel, user, project_select().where(Project.id == project_id), "project",
+                    request, project_id)
+
+
+def load_task(kernel: Any, user: User, task_id: int, request: Any = None) -> Task:
+    return _visible(kernel, user, task_select().where(Task.id == task_id), "task", request,
+                    task_id)
+
+
+def load_comment(kernel: Any, user: User, comment_id: int, request: Any = None) -> Comment:
+    return _visible(kernel, user, Comment.select(Comment, Task, Project, Author)
+                     .join(Task, on=(Comment.task == Task.id))
+                     .join(Project, on=(Task.project == Project.id))
+                     .switch(Comment)
+                     .join(Author, on=(Comment.author == Author.id), attr="author")
+                     .where(Comment.id == comment_id), "comment", request, comment_id)
+
+
+def load_attachment(kernel: Any, user: User, attachment_id: int,
+                    request: Any = None) -> Attachment:
+    return _visible(kernel, user, Attachment.select(Attachment, Task, Project, Uploader)
+                        .join(Task, on=(Attachment.task == Task.id))
+                        .join(Project, on=(Task.project == Project.id))
+                        .switch(Attachment)
+                        .join(Uploader, on=(Attachment.uploaded_by == Uploader.id),
+                              attr="uploaded_by")
+                        .where(Attachment.id == attachment_id), "attachment", request,
+                    attachment_id)

@@ -1,0 +1,13 @@
+"""Wants ``/api/plugins/``, which the kernel serves."""
+
+from typing import Any
+
+from synergy_hookspecs import hookimpl
+
+from synergy import Route
+from tests.plugins._resources import Hello
+
+
+@hookimpl
+def synergy_routes() -> list[Any]:
+    return [Route("/api/plugins/", Hello())]

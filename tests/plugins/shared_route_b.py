@@ -1,0 +1,13 @@
+"""Also wants ``/api/shared/{...}`` (another field name): the same route for a client."""
+
+from typing import Any
+
+from synergy_hookspecs import hookimpl
+
+from synergy import Route
+from tests.plugins._resources import Hello
+
+
+@hookimpl
+def synergy_routes() -> list[Any]:
+    return [Route("/api/shared/{pk:int}/", Hello())]

@@ -1,0 +1,49 @@
+"""Progress stays exact when tasks of one project change at the same moment.
+
+Real threads, each with its own connection, against the real database: on
+PostgreSQL the project row lock serialises the recomputations; on SQLite the
+write lock does, because every write transaction starts by writing.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from synergy.models import Project
+from tests.conftest import Api
+from tests.projects.conftest import World, new_task
+
+WRITERS = 8
+
+
+def test_concurrent_status_changes_keep_progress_exact(world: World) -> None:
+    project_id = world.project["id"]
+    tasks = [new_task(world.owner, project_id, impact=10) for _ in range(WRITERS - 1)]
+    tasks.append(world.task)  # impact 10 as well
+    start = threading.Barrier(WRITERS)
+    statuses: list[int] = []
+
+    def finish(task_id: int) -> None:
+        client = Api(world.kernel, world.owner.token)
+        start.wait()
+        statuses.append(client.patch(f"/api/tasks/{task_id}/", {"status": "done"}).status_code)
+
+    threads = [threading.Thread(target=finish, args=(task["id"],)) for task in tasks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses == [200] * WRITERS
+    with world.kernel.connection():
+        assert Project.get_by_id(project_id).progress == 100
+    deleter = [threading.Thread(target=lambda t=task: Api(world.kernel, world.owner.token)
+                                .delete(f"/api/tasks/{t['id']}/")) for task in tasks[:4]]
+    reopen = [threading.Thread(target=lambda t=task: Api(world.kernel, world.owner.token)
+                               .patch(f"/api/tasks/{t['id']}/", {"status": "todo"}))
+              for task in tasks[4:6]]
+    for thread in deleter + reopen:
+        thread.start()
+    for thread in deleter + reopen:
+        thread.join(timeout=60)
+    with world.kernel.connection():
+        assert Project.get_by_id(project_id).progress == 50  # 2 done of 4 left, equal impact
