@@ -1,0 +1,97 @@
+"""Shared hit counters for rate limits and failed-login counting.
+
+Fixed windows that open at a bucket's first hit, so "5 per 5 minutes" means
+five hits within five minutes of the first, whatever the clock says. Both
+stores are atomic across processes: Redis through one Lua script (INCR and
+the expiry together), the database through one upsert with ``RETURNING``
+(SQLite 3.35+ and PostgreSQL), so several gunicorn workers share every limit.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import redis
+from synergy_security.models import RateCounter
+
+from synergy.errors import ConfigurationError
+
+_HIT_SCRIPT = """
+local hits = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {hits, ttl}
+"""
+
+
+@dataclass(frozen=True)
+class Count:
+    """Hits so far in the bucket's current window and when that window ends (epoch s)."""
+
+    hits: int
+    window_ends_at: float
+
+
+class CounterStore(Protocol):
+    def hit(self, bucket: str, period: int) -> Count: ...
+
+    def reset(self, bucket: str) -> None: ...
+
+
+class RedisCounters:
+    def __init__(self, url: str, prefix: str) -> None:
+        self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.prefix = prefix
+        self.script = self.client.register_script(_HIT_SCRIPT)
+
+    def hit(self, bucket: str, period: int) -> Count:
+        hits, ttl_ms = self.script(keys=[self.prefix + bucket], args=[period * 1000])
+        return Count(int(hits), time.time() + int(ttl_ms) / 1000)
+
+    def reset(self, bucket: str) -> None:
+        self.client.delete(self.prefix + bucket)
+
+
+class DatabaseCounters:
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    def hit(self, bucket: str, period: int) -> Count:
+        now = time.time()
+        table = RateCounter._meta.table_name
+        p = self.db.param
+        sql = (
+            f'INSERT INTO "{table}" ("bucket", "hits", "window_ends_at") VALUES ({p}, 1, {p}) '
+            f'ON CONFLICT ("bucket") DO UPDATE SET '
+            f'"hits" = CASE WHEN "{table}"."window_ends_at" <= {p} THEN 1 '
+            f'ELSE "{table}"."hits" + 1 END, '
+            f'"window_ends_at" = CASE WHEN "{table}"."window_ends_at" <= {p} THEN {p} '
+            f'ELSE "{table}"."window_ends_at" END '
+            f'RETURNING "hits", "window_ends_at"'
+        )
+        with self.db.atomic():
+            hits, ends = self.db.execute_sql(
+                sql, (bucket, now + period, now, now, now + period)).fetchone()
+        return Count(int(hits), float(ends))
+
+    def reset(self, bucket: str) -> None:
+        RateCounter.delete().where(RateCounter.bucket == bucket).execute()
+
+    def purge_expired(self) -> int:
+        return RateCounter.delete().where(RateCounter.window_ends_at <= time.time()).execute()
+
+
+def make_counters(kernel: Any) -> RedisCounters | DatabaseCounters:
+    settings = kernel.settings
+    storage = settings.security_rate_limit_storage
+    if storage == "redis" or (storage == "auto" and settings.redis_url):
+        if not settings.redis_url:
+            raise ConfigurationError("SYNERGY_SECURITY_RATE_LIMIT_STORAGE=redis needs "
+                                     "SYNERGY_REDIS_URL")
+        return RedisCounters(settings.redis_url, f"synergy:{settings.queue_name}:security:")
+    return DatabaseCounters(kernel.db)

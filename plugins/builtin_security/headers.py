@@ -1,0 +1,31 @@
+"""Security headers on every response, errors and unknown paths included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+NO_STORE_PREFIXES = ("/api/auth/", "/api/security/")
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, kernel: Any) -> None:
+        settings = kernel.settings
+        self.headers = {
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
+            "Referrer-Policy": "same-origin",
+            "Content-Security-Policy": settings.security_content_security_policy,
+        }
+        if settings.is_production and settings.security_hsts_seconds:
+            self.headers["Strict-Transport-Security"] = (
+                f"max-age={settings.security_hsts_seconds}; includeSubDomains")
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
+                         req_succeeded: bool) -> None:
+        for name, value in self.headers.items():
+            resp.set_header(name, value)
+        path = req.path if req.path.endswith("/") else req.path + "/"
+        if path.startswith(NO_STORE_PREFIXES):
+            resp.set_header("Cache-Control", "no-store")

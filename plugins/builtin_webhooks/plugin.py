@@ -1,0 +1,68 @@
+"""Hook implementations of the bundled webhooks plugin (nothing else lives here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from huey import crontab
+from synergy_webhooks import config, delivery, fanout
+from synergy_webhooks.catalogue import EVENT_TYPES
+from synergy_webhooks.migrations import MIGRATIONS
+from synergy_webhooks.models import MODELS
+from synergy_webhooks.resources import webhook_routes
+from synergy_webhooks.runtime import close_runtime
+
+from synergy import EventType, Job, Migration, Route, Setting, __version__, hookimpl
+
+PLUGIN_NAME = "webhooks"
+SYNERGY_KERNEL = ">=0.1,<1"
+__all__ = ["__version__"]
+
+
+@hookimpl
+def synergy_settings() -> list[Setting]:
+    return list(config.SETTINGS)
+
+
+@hookimpl
+def synergy_models() -> list[Any]:
+    return list(MODELS)
+
+
+@hookimpl
+def synergy_migrations() -> list[Migration]:
+    return list(MIGRATIONS)
+
+
+@hookimpl
+def synergy_event_types() -> list[EventType]:
+    return list(EVENT_TYPES)
+
+
+@hookimpl
+def synergy_routes(kernel: Any) -> list[Route]:
+    return webhook_routes(kernel)
+
+
+@hookimpl
+def synergy_jobs(kernel: Any) -> list[Job]:
+    # Parsing the configuration here makes a bad value stop start-up with its name:
+    # the kernel logs and skips failures of synergy_startup instead.
+    config.config_of(kernel)
+    return [
+        Job("deliver", delivery.deliver,
+            description="Send due webhook deliveries concurrently and record each attempt."),
+        Job("sweep", delivery.sweep, schedule=crontab(minute="*"),
+            description="Re-enqueue webhook deliveries whose job was lost or whose retry "
+                        "is due."),
+    ]
+
+
+@hookimpl
+def synergy_on_event(kernel: Any, event: Any) -> None:
+    fanout.fan_out(kernel, event)
+
+
+@hookimpl
+def synergy_shutdown(kernel: Any) -> None:
+    close_runtime(kernel)
