@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("synergy.jobs")
 
+# Marks a periodic job enqueued by code (a sweep after a crash, a CLI command) rather
+# than by Huey's scheduler, so the once-per-minute claim does not swallow it.
+_EXPLICIT = "synergy_explicit_run"
+
 
 def make_huey(kernel: Kernel) -> Huey:
     settings = kernel.settings
@@ -75,7 +79,9 @@ class JobQueue:
         periodic = job.schedule is not None
 
         def run(*args: Any, **kwargs: Any) -> Any:
-            if periodic and not self.claim_periodic_slot(full_name):
+            # Only the scheduler's runs are deduplicated; an explicit enqueue always runs.
+            explicit = kwargs.pop(_EXPLICIT, False)
+            if periodic and not explicit and not self.claim_periodic_slot(full_name):
                 log.info("periodic job %s already ran this minute elsewhere; skipped", full_name)
                 return None
             opened = kernel.db.is_closed()
@@ -117,6 +123,8 @@ class JobQueue:
         except KeyError:
             raise PluginError(f"no job named {name!r}; registered: "
                               f"{', '.join(sorted(self.registered))}") from None
+        if self.registered[name][1].schedule is not None:
+            kwargs[_EXPLICIT] = True
         return wrapper(*args, **kwargs)
 
     def enqueue_in(self, delay: float, name: str, *args: Any) -> None:

@@ -21,7 +21,7 @@ import synergy_hookspecs
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from synergy.errors import PluginError
+from synergy.errors import ConfigurationError, PluginError
 
 log = logging.getLogger("synergy.plugins")
 
@@ -188,12 +188,19 @@ class PluginHost:
         return collected
 
     def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call every implementation, isolating failures (lifecycle hooks)."""
+        """Call every implementation, isolating failures (lifecycle hooks).
+
+        A :class:`ConfigurationError` is the documented way for a plugin to
+        refuse start-up, so it propagates; anything else is logged and the
+        other plugins still run.
+        """
         caller = getattr(self.pm.hook, hook_name)
         results = []
         for impl in caller.get_hookimpls():
             try:
                 results.append((impl.plugin_name, call_impl(impl, **kwargs)))
+            except ConfigurationError as exc:
+                raise ConfigurationError(f"plugin {impl.plugin_name}: {exc}") from exc
             except Exception:
                 log.exception("plugin %s failed in %s", impl.plugin_name, hook_name)
         return results

@@ -18,6 +18,7 @@ import peewee
 
 from synergy.auth.passwords import PasswordHasher, check_password
 from synergy.auth.tokens import TokenCodec, new_token_id
+from synergy.database import PreparedQuery
 from synergy.errors import AuthenticationFailed, Conflict, ValidationError
 from synergy.models import AuthSession, PasswordResetToken, User, utcnow
 
@@ -63,17 +64,19 @@ class AuthService:
         self.tokens = TokenCodec(settings.secret(),
                                  access_minutes=settings.access_token_minutes,
                                  refresh_minutes=settings.refresh_token_minutes)
+        self._session_user = PreparedQuery(lambda sid, user_id, now: (
+            User.select(User)
+            .join(AuthSession, on=(AuthSession.user == User.id))
+            .where(AuthSession.id == sid, User.id == user_id, AuthSession.revoked_at.is_null(),
+                   AuthSession.expires_at > now, User.is_active == True)))  # noqa: E712
 
     # Requests ------------------------------------------------------------------------
 
     def authenticate_access_token(self, token: str) -> tuple[User, str]:
         """One query: the user, provided the session is live and the account active."""
         claims = self.tokens.decode(token, "access")
-        row = (User.select(User)
-               .join(AuthSession, on=(AuthSession.user == User.id))
-               .where(AuthSession.id == claims["sid"], User.id == claims["user_id"],
-                      AuthSession.revoked_at.is_null(), User.is_active == True)  # noqa: E712
-               .first())
+        row = self._session_user.first(sid=claims["sid"], user_id=claims["user_id"],
+                                       now=utcnow())
         if row is None:
             raise AuthenticationFailed("The session has ended; log in again.",
                                        code="session_revoked")

@@ -47,12 +47,17 @@ def paginate(
 ) -> dict[str, Any]:
     """Run ``query`` for the requested page; ``render`` turns the page's rows into dicts.
 
-    Two queries (count and page) plus whatever ``render`` does for the page as a
-    whole: ``render`` receives the full list so it can batch its look-ups.
+    At most two queries (page, then count) plus whatever ``render`` does for the
+    page as a whole: ``render`` receives the full list so it can batch its
+    look-ups. A page that is not full tells the total by itself, so the count
+    query runs only for full pages and for pages past the end.
     """
     page, size = page_params(req)
-    count = query.count(clear_limit=True)
     rows = list(query.paginate(page, size))
+    if 0 < len(rows) < size or (page == 1 and not rows):
+        count = (page - 1) * size + len(rows)
+    else:
+        count = query.count(clear_limit=True)
     return {
         "count": count,
         "next": _page_url(req, page + 1, size) if page * size < count else None,

@@ -12,9 +12,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from huey import RedisHuey, SqliteHuey
+from huey import RedisHuey, SqliteHuey, crontab
 
-from synergy import create_app
+from synergy import Job, create_app, hookimpl
 from synergy.errors import PluginError
 from synergy.models import Event
 from synergy.settings import Settings
@@ -68,6 +68,34 @@ def test_a_periodic_job_runs_once_per_minute_across_consumers(make_app) -> None:
         assert not first.claim_periodic_slot("kernel.sweep_events", next_minute)
     finally:
         first.huey.flush()
+
+
+class CountsPeriodicRuns:
+    PLUGIN_NAME = "ticker"
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    @hookimpl
+    def synergy_jobs(self) -> list[Job]:
+        return [Job("tick", self._tick, schedule=crontab(minute="*"))]
+
+    def _tick(self, kernel: object) -> None:
+        self.runs += 1
+
+
+def test_an_explicitly_enqueued_periodic_job_always_runs(make_app, tmp_path: Path) -> None:
+    """A sweep enqueued by code (after a crash, say) must not lose to the minute claim."""
+    plugin = CountsPeriodicRuns()
+    kernel = make_app([plugin], SYNERGY_QUEUE_IMMEDIATE=False, SYNERGY_REDIS_URL="",
+                      SYNERGY_QUEUE_NAME=unique_queue_name())
+    huey = kernel.jobs.huey
+    assert kernel.jobs.claim_periodic_slot("ticker.tick")  # the scheduler already ran it
+    kernel.enqueue("ticker.tick")
+    kernel.enqueue("ticker.tick")
+    while (task := huey.dequeue()) is not None:
+        huey.execute(task)
+    assert plugin.runs == 2
 
 
 def test_immediate_mode_always_claims(app) -> None:

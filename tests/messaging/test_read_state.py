@@ -88,7 +88,9 @@ def test_queries_per_page_do_not_grow_with_the_page(team: Team, path: str) -> No
         assert len(rows) == min(size, result.json["count"]) and result.json["count"] >= 100
         assert all(row["mentions"] for row in rows if row["parent"] is None)
         counts[size] = counter.count
-    assert counts[1] == counts[50] == counts[200], counts
+    # Constant whatever the size; a page that is not full spares the count query.
+    assert counts[1] == counts[50], counts
+    assert counts[200] in (counts[1], counts[1] - 1), counts
     listed = team.owner.get(f"/api/messages/?project={team.project_id}&page_size=2").json
     assert [row["replies_count"] for row in listed["results"]] == [1, 1]
     assert [row["is_read"] for row in listed["results"]] == [True, False]
