@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import synergy_webhooks.plugin
 
 from synergy.app import Kernel
 from synergy.cli import settings_table
+from tests.conftest import Api
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -34,3 +36,14 @@ def test_readme_test_command_is_what_ci_runs() -> None:
     commands = re.findall(r"```sh\n(python3 -m venv [^\n]*)\n```", README)
     test_command = next(command for command in commands if "pytest" in command)
     assert f'README_TEST_COMMAND="{test_command}"' in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_plugin_example_works(make_app: Callable[..., Kernel]) -> None:
+    source = re.search(r"```python\n(.*?)```", README, re.S).group(1)
+    plugin = types.ModuleType("hello")
+    exec(compile(source, "README.md", "exec"), plugin.__dict__)
+    kernel = make_app([plugin])
+    ada = Api(kernel).as_new_user("ada")
+    assert ada.get("/api/hello/").json == {"hello": "ada"}
+    assert Api(kernel).get("/api/hello/").status_code == 401
+    assert "/api/hello/" in ada.get("/api/openapi.json").json["paths"]
