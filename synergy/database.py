@@ -103,28 +103,39 @@ def release_connections(database: peewee.Database) -> None:
 class PreparedQuery:
     """A model query whose SQL is compiled once and reused with new parameter values.
 
-    Peewee rebuilds the SQL text of a query on every execution; for the query
-    every authenticated request runs, that was a third of the request's time.
-    ``build(**sentinels)`` must return a flat (join-free result) model query in
-    which each keyword appears exactly once as a parameter.
+    Peewee rebuilds the SQL text of a query on every execution, which measured
+    here was close to half the time of a simple authenticated request. Use it
+    for the queries every request runs. ``build(**sentinels)`` returns the
+    query (joins allowed); each keyword must appear as a plain parameter, or
+    as a list for ``IN`` (compiled once per list length). Rows come back
+    exactly as the query itself would return them.
     """
 
     def __init__(self, build: Any) -> None:
         self.build = build
-        self._compiled: dict[int, tuple[Any, str, list[Any]]] = {}
+        self._compiled: dict[tuple[int, tuple[int, ...]], tuple[Any, str, list[Any]]] = {}
+
+    def rows(self, **values: Any) -> list[Any]:
+        database = database_proxy.obj
+        shape = tuple(len(v) if isinstance(v, (list, tuple)) else -1 for v in values.values())
+        key = (id(database), shape)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            if self._compiled and next(iter(self._compiled))[0] != id(database):
+                self._compiled.clear()
+            query = self.build(**{
+                name: ([_Sentinel(f"{name}#{i}") for i in range(len(value))]
+                       if isinstance(value, (list, tuple)) else _Sentinel(name))
+                for name, value in values.items()})
+            sql, params = query.sql()
+            compiled = self._compiled[key] = (query, sql, params)
+        query, sql, template = compiled
+        params = [_Sentinel.resolve(p, values) for p in template]
+        return list(query._get_cursor_wrapper(database.execute_sql(sql, params)))
 
     def first(self, **values: Any) -> Any:
-        database = database_proxy.obj
-        compiled = self._compiled.get(id(database))
-        if compiled is None:
-            sentinels = {name: _Sentinel(name) for name in values}
-            query = self.build(**sentinels)
-            sql, params = query.sql()
-            compiled = (query.model, sql, params)
-            self._compiled = {id(database): compiled}
-        model, sql, template = compiled
-        params = [values[_Sentinel.name_of(p)] if _Sentinel.name_of(p) else p for p in template]
-        return next(iter(model.raw(sql, *params)), None)
+        found = self.rows(**values)
+        return found[0] if found else None
 
 
 class _Sentinel:
@@ -143,12 +154,16 @@ class _Sentinel:
         return self._PREFIX + self.name
 
     @classmethod
-    def name_of(cls, value: Any) -> str | None:
+    def resolve(cls, value: Any, values: dict[str, Any]) -> Any:
+        """The real value for a compiled parameter (itself when it is not a sentinel)."""
         if isinstance(value, _Sentinel):
-            return value.name
-        if isinstance(value, str) and value.startswith(cls._PREFIX):
-            return value[len(cls._PREFIX):]
-        return None
+            name = value.name
+        elif isinstance(value, str) and value.startswith(cls._PREFIX):
+            name = value[len(cls._PREFIX):]
+        else:
+            return value
+        base, _, index = name.partition("#")
+        return values[base][int(index)] if index else values[base]
 
 
 def is_postgres(database: peewee.Database | None = None) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 
 import peewee
 
+from synergy.database import PreparedQuery
 from synergy.errors import NotFound
 from synergy.models import Attachment, Comment, Project, ProjectMember, Task, User
 from synergy.projects.representation import project_select, task_select
@@ -38,27 +39,34 @@ def visible_tasks(user: User) -> peewee.ModelSelect:
     return query
 
 
-def _visible(kernel: Any, user: User, query: peewee.ModelSelect, what: str,
+def _visible(kernel: Any, user: User, query: peewee.ModelSelect | PreparedQuery, what: str,
              request: Any, object_id: int) -> Any:
     """The object if it exists and the caller may view it; one identical 404 otherwise.
 
     Ids outside the 32-bit range of PostgreSQL serials cannot exist: no query is run.
     """
-    found = query.first() if 1 <= object_id <= MAX_ID else None
+    found = None
+    if 1 <= object_id <= MAX_ID:
+        found = (query.first(object_id=object_id) if isinstance(query, PreparedQuery)
+                 else query.first())
     if found is None or not kernel.permissions.allowed(user, f"{what}.view", found, request):
         raise NotFound(f"No {what} with this id, or you may not see it.")
     return found
 
 
+# Every project or task URL loads its object first: compile those two queries once.
+_PROJECT_BY_ID = PreparedQuery(
+    lambda object_id: project_select().where(Project.id == object_id).limit(1))
+_TASK_BY_ID = PreparedQuery(lambda object_id: task_select().where(Task.id == object_id).limit(1))
+
+
 def load_project(kernel: Any, user: User, project_id: int, request: Any = None) -> Project:
     """The project, or 404 when it does not exist or the caller may not see it."""
-    return _visible(kernel, user, project_select().where(Project.id == project_id), "project",
-                    request, project_id)
+    return _visible(kernel, user, _PROJECT_BY_ID, "project", request, project_id)
 
 
 def load_task(kernel: Any, user: User, task_id: int, request: Any = None) -> Task:
-    return _visible(kernel, user, task_select().where(Task.id == task_id), "task", request,
-                    task_id)
+    return _visible(kernel, user, _TASK_BY_ID, "task", request, task_id)
 
 
 def load_comment(kernel: Any, user: User, comment_id: int, request: Any = None) -> Comment:

@@ -38,7 +38,10 @@ def recompute_progress(project_id: int) -> int:
     both (each statement reads what is committed when it starts).
     """
     if is_postgres():
-        list(Project.select(Project.id).where(Project.id == project_id).for_update())
+        # NO KEY UPDATE: inserting a task takes KEY SHARE on its project (the foreign
+        # key); a plain FOR UPDATE would conflict with that and deadlock two inserts.
+        list(Project.select(Project.id).where(Project.id == project_id)
+             .for_update("FOR NO KEY UPDATE"))
     done = Task.status == "done"
     row = (Task.select(
         peewee.fn.COALESCE(peewee.fn.SUM(Task.impact), 0),

@@ -14,6 +14,7 @@ from typing import Any
 
 import peewee
 
+from synergy.database import PreparedQuery
 from synergy.http import iso, iso_date
 from synergy.http.render import decimal_str
 from synergy.models import Attachment, Comment, Project, ProjectMember, Task, TaskAssignee, User
@@ -84,18 +85,24 @@ def _mini_from_columns(user_id: int, username: str, first: str, last: str) -> di
             "full_name": full_name}
 
 
+def _members_query(condition: peewee.Expression) -> peewee.ModelSelect:
+    return (ProjectMember.select(ProjectMember.project, ProjectMember.role, *USER_MINI_COLUMNS)
+            .join(User, on=(ProjectMember.user == User.id))
+            .where(condition)
+            .order_by(ProjectMember.added_at, ProjectMember.id)
+            .tuples())
+
+
+# Every rendered page runs these: compiled once per page length.
+_MEMBERS = PreparedQuery(lambda ids: _members_query(ProjectMember.project.in_(ids)))
+
+
 def members_of(project_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Members (UserMini + role) of several projects, in the order they joined: one query."""
     members: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    if project_ids:
-        rows = (ProjectMember.select(ProjectMember.project, ProjectMember.role,
-                                     *USER_MINI_COLUMNS)
-                .join(User, on=(ProjectMember.user == User.id))
-                .where(ProjectMember.project.in_(project_ids))
-                .order_by(ProjectMember.added_at, ProjectMember.id)
-                .tuples())
-        for project_id, role, *user in rows:
-            members[project_id].append({**_mini_from_columns(*user), "role": role})
+    rows = _MEMBERS.rows(ids=list(project_ids)) if project_ids else []
+    for project_id, role, *user in rows:
+        members[project_id].append({**_mini_from_columns(*user), "role": role})
     return members
 
 
@@ -136,19 +143,25 @@ def is_overdue(task: Task, on: dt.date) -> bool:
     return task.due_date is not None and task.due_date < on and task.status != "done"
 
 
+def _assignees_query(condition: peewee.Expression) -> peewee.ModelSelect:
+    return (TaskAssignee.select(TaskAssignee.task, *USER_MINI_COLUMNS)
+            .join(User, on=(TaskAssignee.user == User.id))
+            .where(condition)
+            .order_by(TaskAssignee.id)
+            .tuples())
+
+
+_ASSIGNEES = PreparedQuery(lambda ids: _assignees_query(TaskAssignee.task.in_(ids)))
+
+
 def render_tasks(kernel: Any, tasks: Sequence[Task], user: Any = None,
                  request: Any = None) -> list[dict[str, Any]]:
     """One query for the page (assignees); counts come with the rows."""
     ids = [task.id for task in tasks]
     assignees: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    if ids:
-        rows = (TaskAssignee.select(TaskAssignee.task, *USER_MINI_COLUMNS)
-                .join(User, on=(TaskAssignee.user == User.id))
-                .where(TaskAssignee.task.in_(ids))
-                .order_by(TaskAssignee.id)
-                .tuples())
-        for task_id, *user in rows:
-            assignees[task_id].append(_mini_from_columns(*user))
+    rows = _ASSIGNEES.rows(ids=ids) if ids else []
+    for task_id, *user in rows:
+        assignees[task_id].append(_mini_from_columns(*user))
     extra = _extensions(kernel, "task", tasks, user, request)
     now = today()
     return [_merge({

@@ -47,3 +47,29 @@ def test_concurrent_status_changes_keep_progress_exact(world: World) -> None:
         thread.join(timeout=60)
     with world.kernel.connection():
         assert Project.get_by_id(project_id).progress == 50  # 2 done of 4 left, equal impact
+
+
+def test_concurrent_task_creation_in_one_project_never_deadlocks(world: World) -> None:
+    """Each insert holds a key-share lock on its project (the foreign key) before the
+    progress lock; the progress lock must not conflict with it, or two inserts deadlock."""
+    project_id = world.project["id"]
+    start = threading.Barrier(WRITERS)
+    statuses: list[int] = []
+
+    def create(index: int) -> None:
+        client = Api(world.kernel, world.owner.token)
+        start.wait()
+        for round_ in range(5):
+            statuses.append(client.post("/api/tasks/", {
+                "project": project_id, "title": f"Parallel {index}.{round_}",
+                "status": "done" if index % 2 else "todo", "impact": 10}).status_code)
+
+    threads = [threading.Thread(target=create, args=(index,)) for index in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert statuses == [201] * WRITERS * 5
+    with world.kernel.connection():
+        # 20 done of 41 tasks with impact 10 (the world's own task is not done).
+        assert Project.get_by_id(project_id).progress == 20 * 100 // 41
