@@ -45,8 +45,14 @@ def project_select() -> peewee.ModelSelect:
 
 
 def task_select() -> peewee.ModelSelect:
-    """Tasks with their project, creator and comment/attachment counts in the same row."""
-    return (Task.select(Task, Project, TaskCreator.id, TaskCreator.username,
+    """Tasks with their project (id, name, owner, status — what rendering and permission
+    checks read), creator and comment/attachment counts in the same row.
+
+    Every selected column costs SQL-building time on each request, so the project's
+    other columns are left out.
+    """
+    return (Task.select(Task, Project.id, Project.name, Project.owner, Project.status,
+                        TaskCreator.id, TaskCreator.username,
                         TaskCreator.first_name, TaskCreator.last_name,
                         _count_of(Comment, Comment.task, Task.id, "comment_count"),
                         _count_of(Attachment, Attachment.task, Task.id, "attachment_count"))
