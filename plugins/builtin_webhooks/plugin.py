@@ -46,8 +46,8 @@ def synergy_routes(kernel: Any) -> list[Route]:
 
 @hookimpl
 def synergy_jobs(kernel: Any) -> list[Job]:
-    # Parsing the configuration here makes a bad value stop start-up with its name:
-    # the kernel logs and skips failures of synergy_startup instead.
+    # Parsing the configuration before any job exists makes a bad value stop start-up,
+    # naming the setting, in web and worker processes alike.
     config.config_of(kernel)
     return [
         Job("deliver", delivery.deliver,
