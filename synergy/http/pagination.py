@@ -42,8 +42,11 @@ def page_params(req: falcon.Request) -> tuple[int, int]:
 
 def paginate(
     req: falcon.Request,
-    query: peewee.SelectQuery,
+    query: peewee.SelectQuery | None,
     render: Callable[[list[Any]], list[dict[str, Any]]],
+    *,
+    fetch: Callable[[int, int], list[Any]] | None = None,
+    total: Callable[[], int] | None = None,
 ) -> dict[str, Any]:
     """Run ``query`` for the requested page; ``render`` turns the page's rows into dicts.
 
@@ -51,13 +54,19 @@ def paginate(
     page as a whole: ``render`` receives the full list so it can batch its
     look-ups. A page that is not full tells the total by itself, so the count
     query runs only for full pages and for pages past the end.
+
+    ``fetch(offset, limit)`` and ``total()`` replace ``query`` for a hot list whose
+    queries are prepared once (:class:`synergy.database.PreparedQuery`).
     """
     page, size = page_params(req)
-    rows = list(query.paginate(page, size))
+    if fetch is not None and total is not None:
+        rows = fetch((page - 1) * size, size)
+    else:
+        rows = list(query.paginate(page, size))
     if 0 < len(rows) < size or (page == 1 and not rows):
         count = (page - 1) * size + len(rows)
     else:
-        count = query.count(clear_limit=True)
+        count = total() if total is not None else query.count(clear_limit=True)
     return {
         "count": count,
         "next": _page_url(req, page + 1, size) if page * size < count else None,

@@ -14,6 +14,7 @@ import peewee
 from synergy.database import PreparedQuery
 from synergy.errors import NotFound
 from synergy.models import Attachment, Comment, Project, ProjectMember, Task, User
+from synergy.projects.filters import filter_projects, filter_tasks
 from synergy.projects.representation import project_select, task_select
 from synergy.projects.schemas import MAX_ID
 
@@ -39,6 +40,33 @@ def visible_tasks(user: User) -> peewee.ModelSelect:
     return query
 
 
+# The unfiltered first pages are what clients load most: their queries are prepared.
+_MEMBER_PROJECTS_PAGE = PreparedQuery(lambda user_id, offset, limit: filter_projects(
+    project_select().where(Project.id.in_(
+        ProjectMember.select(ProjectMember.project).where(ProjectMember.user == user_id))),
+    {}).offset(offset).limit(limit))
+_MEMBER_PROJECTS_COUNT = PreparedQuery(lambda user_id: ProjectMember.select(
+    peewee.fn.COUNT(ProjectMember.id)).where(ProjectMember.user == user_id).tuples())
+_PROJECT_TASKS_PAGE = PreparedQuery(lambda project_id, offset, limit: filter_tasks(
+    task_select().where(Task.project == project_id), {}, None).offset(offset).limit(limit))
+_PROJECT_TASKS_COUNT = PreparedQuery(lambda project_id: Task.select(
+    peewee.fn.COUNT(Task.id)).where(Task.project == project_id).tuples())
+
+
+def member_projects_page(user: User) -> dict[str, Any]:
+    """``paginate`` arguments for the caller's projects, unfiltered, default order."""
+    return {"fetch": lambda offset, limit: _MEMBER_PROJECTS_PAGE.rows(
+                user_id=user.id, offset=offset, limit=limit),
+            "total": lambda: _MEMBER_PROJECTS_COUNT.first(user_id=user.id)[0]}
+
+
+def project_tasks_page(project_id: int) -> dict[str, Any]:
+    """``paginate`` arguments for one visible project's tasks, unfiltered, default order."""
+    return {"fetch": lambda offset, limit: _PROJECT_TASKS_PAGE.rows(
+                project_id=project_id, offset=offset, limit=limit),
+            "total": lambda: _PROJECT_TASKS_COUNT.first(project_id=project_id)[0]}
+
+
 def _visible(kernel: Any, user: User, query: peewee.ModelSelect | PreparedQuery, what: str,
              request: Any, object_id: int) -> Any:
     """The object if it exists and the caller may view it; one identical 404 otherwise.
@@ -58,6 +86,16 @@ def _visible(kernel: Any, user: User, query: peewee.ModelSelect | PreparedQuery,
 _PROJECT_BY_ID = PreparedQuery(
     lambda object_id: project_select().where(Project.id == object_id).limit(1))
 _TASK_BY_ID = PreparedQuery(lambda object_id: task_select().where(Task.id == object_id).limit(1))
+
+
+def fetch_project(project_id: int) -> Project:
+    """The project as pages render it, without a permission check (after a write)."""
+    return _PROJECT_BY_ID.first(object_id=project_id)
+
+
+def fetch_task(task_id: int) -> Task:
+    """The task as pages render it, without a permission check (after a write)."""
+    return _TASK_BY_ID.first(object_id=task_id)
 
 
 def load_project(kernel: Any, user: User, project_id: int, request: Any = None) -> Project:

@@ -10,7 +10,8 @@ from synergy.errors import ValidationError
 from synergy.models import Attachment, Project, ProjectMember, Task, User, utcnow
 from synergy.projects import activity
 from synergy.projects.changes import collect_changes
-from synergy.projects.representation import project_select, render_project, today
+from synergy.projects.lookups import fetch_project
+from synergy.projects.representation import render_project, today
 from synergy.projects.sanitising import sanitise_html
 from synergy.projects.storage import remove_stored_files
 
@@ -25,7 +26,7 @@ def check_dates(start: Any, end: Any, *, start_field: str = "start_date",
 
 
 def reload_project(project_id: int) -> Project:
-    return project_select().where(Project.id == project_id).get()
+    return fetch_project(project_id)
 
 
 def create_project(kernel: Any, actor: User, data: dict[str, Any],

@@ -14,9 +14,9 @@ from synergy.errors import NotFound, ValidationError
 from synergy.models import Attachment, Project, ProjectMember, Task, TaskAssignee, User, utcnow
 from synergy.projects import activity
 from synergy.projects.changes import collect_changes
-from synergy.projects.lookups import load_project
+from synergy.projects.lookups import fetch_task, load_project
 from synergy.projects.progress import recompute_progress
-from synergy.projects.representation import render_task, task_select
+from synergy.projects.representation import render_task
 from synergy.projects.sanitising import sanitise_html
 from synergy.projects.storage import remove_stored_files
 
@@ -27,7 +27,7 @@ PROGRESS_FIELDS = frozenset({"status", "impact"})
 
 
 def reload_task(task_id: int) -> Task:
-    return task_select().where(Task.id == task_id).get()
+    return fetch_task(task_id)
 
 
 def check_assignees(project_id: int, user_ids: list[int]) -> None:

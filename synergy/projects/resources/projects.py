@@ -11,7 +11,7 @@ from synergy.http import endpoint, iso, paginate
 from synergy.models import Event, User
 from synergy.projects import members, projects, schemas
 from synergy.projects.filters import filter_projects
-from synergy.projects.lookups import load_project, visible_projects
+from synergy.projects.lookups import load_project, member_projects_page, visible_projects
 from synergy.projects.representation import (
     members_of,
     render_project,
@@ -36,11 +36,17 @@ class ProjectList:
     @endpoint("List the projects the caller belongs to (staff: all)", query=schemas.ProjectQuery,
               response=schemas.ProjectOut, many=True, tags=TAGS, errors=(400, 401))
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """Queries: count, page (owner joined), members, task counts: four, for any page size."""
+        """Queries: page (owner and task count joined), count when the page is full,
+        members: three at most, for any page size."""
         user = req.context.user
+        render = lambda rows: render_projects(self.kernel, rows, user, req)  # noqa: E731
+        filters = [key for key, value in req.context.query.items()
+                   if value not in (None, "", [])]
+        if not filters and not user.is_staff:
+            resp.media = paginate(req, None, render, **member_projects_page(user))
+            return
         query = filter_projects(visible_projects(user), req.context.query)
-        resp.media = paginate(req, query,
-                              lambda rows: render_projects(self.kernel, rows, user, req))
+        resp.media = paginate(req, query, render)
 
     @endpoint("Create a project; the caller becomes its owner", body=schemas.ProjectWrite,
               response=schemas.ProjectOut, status=201, tags=TAGS, errors=(400, 401))
