@@ -12,7 +12,9 @@ from synergy.contributions import Route
 from synergy.http import endpoint, paginate
 from synergy.models import User
 from synergy.openapi import build_openapi
-from synergy.schema import Boolean, Dict, Integer, List, Schema, String
+from synergy.projects.representation import user_mini
+from synergy.projects.schemas import UserMini
+from synergy.schema import Dict, List, Schema, String
 from synergy.system.introspection import describe_plugins
 
 log = logging.getLogger("synergy.health")
@@ -97,14 +99,8 @@ class UserQuery(Schema):
     q = String(required=False, max_length=100, description="Matches username, names, e-mail.")
 
 
-class UserBrief(Schema):
-    id = Integer(read_only=True)
-    username = String(read_only=True)
-    first_name = String(read_only=True)
-    last_name = String(read_only=True)
-    full_name = String(read_only=True)
+class UserBrief(UserMini):
     email = String(read_only=True, description="Only shown to staff.")
-    is_active = Boolean(read_only=True)
 
 
 class Users:
@@ -132,14 +128,9 @@ class Users:
         query = query.order_by(User.username_key)
 
         def render(users: list[User]) -> list[dict[str, Any]]:
-            rows = []
-            for user in users:
-                row = {"id": user.id, "username": user.username, "first_name": user.first_name,
-                       "last_name": user.last_name, "full_name": user.full_name}
-                if staff:
-                    row["email"] = user.email
-                rows.append(row)
-            return rows
+            if not staff:
+                return [user_mini(user) for user in users]
+            return [{**user_mini(user), "email": user.email} for user in users]
 
         resp.media = paginate(req, query, render)
 
