@@ -15,6 +15,8 @@ import peewee
 from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase, PooledSqliteDatabase
 
 from synergy.errors import ConfigurationError
+from synergy.rows import RowShape
+from synergy.sqlite_write_lock import SqliteWriteLock
 
 database_proxy = peewee.DatabaseProxy()
 
@@ -39,10 +41,51 @@ class ImmediateSqliteDatabase(PooledSqliteDatabase):
     the busy timeout does not cover that lock upgrade. Web workers, the job
     worker and event subscribers all read-then-write, so every transaction
     starts IMMEDIATE and concurrent writers queue for up to the busy timeout.
+
+    Writers also queue on a :class:`SqliteWriteLock` first, which hands the
+    lock over far sooner than SQLite's sleeping busy handler.
     """
 
+    def __init__(self, database: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(database, *args, **kwargs)
+        self.write_lock = (SqliteWriteLock(database, kwargs.get("timeout", 5))
+                           if database != ":memory:" else None)
+
     def begin(self, lock_type: str | None = None) -> None:
-        super().begin(lock_type or "IMMEDIATE")
+        if self.write_lock is not None:
+            self.write_lock.acquire()
+        try:
+            super().begin(lock_type or "IMMEDIATE")
+        except BaseException:
+            self._release_write_lock()
+            raise
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            if not self._in_sqlite_transaction():
+                self._release_write_lock()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release_write_lock()
+
+    def _close(self, conn: Any, close_conn: bool = False) -> None:
+        # The pool rolls back a connection returned mid-transaction; the lock goes with it.
+        try:
+            super()._close(conn, close_conn)
+        finally:
+            self._release_write_lock()
+
+    def _in_sqlite_transaction(self) -> bool:
+        return not self.is_closed() and self.connection().in_transaction
+
+    def _release_write_lock(self) -> None:
+        if self.write_lock is not None:
+            self.write_lock.release()
 
 
 def open_database(url: str, *, pool_size: int = 10) -> peewee.Database:
@@ -108,14 +151,34 @@ class PreparedQuery:
     for the queries every request runs. ``build(**sentinels)`` returns the
     query (joins allowed); each keyword must appear as a plain parameter, or
     as a list for ``IN`` (compiled once per list length). Rows come back
-    exactly as the query itself would return them.
+    exactly as the query itself would return them, or decoded by ``shape``
+    when the query selects ``shape.columns``.
     """
 
-    def __init__(self, build: Any) -> None:
+    def __init__(self, build: Any, shape: RowShape | None = None) -> None:
         self.build = build
+        self.shape = shape
         self._compiled: dict[tuple[int, tuple[int, ...]], tuple[Any, str, list[Any]]] = {}
 
     def rows(self, **values: Any) -> list[Any]:
+        query, cursor = self._run(values)
+        if self.shape is not None:
+            return self.shape.decode_all(cursor.fetchall())
+        return list(query._get_cursor_wrapper(cursor))
+
+    def tuples(self, **values: Any) -> list[tuple[Any, ...]]:
+        """Rows exactly as the driver returns them: for columns that need no conversion."""
+        return self._run(values)[1].fetchall()
+
+    def first(self, **values: Any) -> Any:
+        found = self.rows(**values)
+        return found[0] if found else None
+
+    def execute(self, **values: Any) -> int:
+        """Run a prepared UPDATE or DELETE; returns the number of rows it changed."""
+        return self._run(values)[1].rowcount
+
+    def _run(self, values: dict[str, Any]) -> tuple[Any, Any]:
         database = database_proxy.obj
         shape = tuple(len(v) if isinstance(v, (list, tuple)) else -1 for v in values.values())
         key = (id(database), shape)
@@ -131,11 +194,7 @@ class PreparedQuery:
             compiled = self._compiled[key] = (query, sql, params)
         query, sql, template = compiled
         params = [_Sentinel.resolve(p, values) for p in template]
-        return list(query._get_cursor_wrapper(database.execute_sql(sql, params)))
-
-    def first(self, **values: Any) -> Any:
-        found = self.rows(**values)
-        return found[0] if found else None
+        return query, database.execute_sql(sql, params)
 
 
 class _Sentinel:

@@ -16,11 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, RedisHuey
 from huey.api import TaskWrapper
 
 from synergy.contributions import Job
 from synergy.errors import PluginError
+from synergy.sqlite_queue import SqliteQueue
 
 if TYPE_CHECKING:
     from synergy.app import Kernel
@@ -41,7 +42,7 @@ def make_huey(kernel: Kernel) -> Huey:
         return RedisHuey(name, url=settings.redis_url, results=False)
     path = Path(settings.data_path) / "queue.db"
     path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(name, filename=str(path), results=False)
+    return SqliteQueue(name, filename=str(path), results=False)
 
 
 class JobQueue:
