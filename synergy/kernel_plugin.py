@@ -34,9 +34,17 @@ def _initial(context: MigrationContext) -> None:
     context.create_tables(*KERNEL_MODELS)
 
 
+def _progress_index(context: MigrationContext) -> None:
+    """Progress is recomputed from this index alone, without reading task rows."""
+    context.db.execute_sql('DROP INDEX IF EXISTS "task_project_id_status"')
+    context.db.execute_sql('CREATE INDEX IF NOT EXISTS "task_project_id_status_impact" '
+                           'ON "task" ("project_id", "status", "impact")')
+
+
 @hookimpl
 def synergy_migrations() -> list[Migration]:
-    return [Migration("0001_initial", _initial)]
+    return [Migration("0001_initial", _initial),
+            Migration("0002_task_progress_index", _progress_index)]
 
 
 @hookimpl

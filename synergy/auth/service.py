@@ -21,11 +21,13 @@ from synergy.auth.tokens import TokenCodec, new_token_id
 from synergy.database import PreparedQuery
 from synergy.errors import AuthenticationFailed, Conflict, ValidationError
 from synergy.models import AuthSession, PasswordResetToken, User, utcnow
+from synergy.rows import RowShape
 
 if TYPE_CHECKING:
     from synergy.app import Kernel
 
 INVALID_CREDENTIALS = "Invalid username/e-mail or password."
+_USER_ROW = RowShape(User)
 
 
 @dataclass(frozen=True)
@@ -65,10 +67,10 @@ class AuthService:
                                  access_minutes=settings.access_token_minutes,
                                  refresh_minutes=settings.refresh_token_minutes)
         self._session_user = PreparedQuery(lambda sid, user_id, now: (
-            User.select(User)
+            User.select(*_USER_ROW.columns)
             .join(AuthSession, on=(AuthSession.user == User.id))
             .where(AuthSession.id == sid, User.id == user_id, AuthSession.revoked_at.is_null(),
-                   AuthSession.expires_at > now, User.is_active == True)))  # noqa: E712
+                   AuthSession.expires_at > now, User.is_active == True)), _USER_ROW)  # noqa: E712
 
     # Requests ------------------------------------------------------------------------
 

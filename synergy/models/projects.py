@@ -60,7 +60,8 @@ class Task(BaseModel):
 
     class Meta:
         indexes = (
-            (("project", "status"), False),
+            # Covers the status filter and, with impact, the progress computation.
+            (("project", "status", "impact"), False),
             (("project", "priority"), False),
             (("project", "due_date"), False),
         )

@@ -15,7 +15,7 @@ from synergy.database import PreparedQuery
 from synergy.errors import NotFound
 from synergy.models import Attachment, Comment, Project, ProjectMember, Task, User
 from synergy.projects.filters import filter_projects, filter_tasks
-from synergy.projects.representation import project_select, task_select
+from synergy.projects.representation import PROJECT_ROW, TASK_ROW, project_select, task_select
 from synergy.projects.schemas import MAX_ID
 
 Author = User.alias("author")
@@ -44,11 +44,12 @@ def visible_tasks(user: User) -> peewee.ModelSelect:
 _MEMBER_PROJECTS_PAGE = PreparedQuery(lambda user_id, offset, limit: filter_projects(
     project_select().where(Project.id.in_(
         ProjectMember.select(ProjectMember.project).where(ProjectMember.user == user_id))),
-    {}).offset(offset).limit(limit))
+    {}).offset(offset).limit(limit), PROJECT_ROW)
 _MEMBER_PROJECTS_COUNT = PreparedQuery(lambda user_id: ProjectMember.select(
     peewee.fn.COUNT(ProjectMember.id)).where(ProjectMember.user == user_id).tuples())
 _PROJECT_TASKS_PAGE = PreparedQuery(lambda project_id, offset, limit: filter_tasks(
-    task_select().where(Task.project == project_id), {}, None).offset(offset).limit(limit))
+    task_select().where(Task.project == project_id), {}, None).offset(offset).limit(limit),
+    TASK_ROW)
 _PROJECT_TASKS_COUNT = PreparedQuery(lambda project_id: Task.select(
     peewee.fn.COUNT(Task.id)).where(Task.project == project_id).tuples())
 
@@ -57,14 +58,14 @@ def member_projects_page(user: User) -> dict[str, Any]:
     """``paginate`` arguments for the caller's projects, unfiltered, default order."""
     return {"fetch": lambda offset, limit: _MEMBER_PROJECTS_PAGE.rows(
                 user_id=user.id, offset=offset, limit=limit),
-            "total": lambda: _MEMBER_PROJECTS_COUNT.first(user_id=user.id)[0]}
+            "total": lambda: _MEMBER_PROJECTS_COUNT.tuples(user_id=user.id)[0][0]}
 
 
 def project_tasks_page(project_id: int) -> dict[str, Any]:
     """``paginate`` arguments for one visible project's tasks, unfiltered, default order."""
     return {"fetch": lambda offset, limit: _PROJECT_TASKS_PAGE.rows(
                 project_id=project_id, offset=offset, limit=limit),
-            "total": lambda: _PROJECT_TASKS_COUNT.first(project_id=project_id)[0]}
+            "total": lambda: _PROJECT_TASKS_COUNT.tuples(project_id=project_id)[0][0]}
 
 
 def _visible(kernel: Any, user: User, query: peewee.ModelSelect | PreparedQuery, what: str,
@@ -84,8 +85,9 @@ def _visible(kernel: Any, user: User, query: peewee.ModelSelect | PreparedQuery,
 
 # Every project or task URL loads its object first: compile those two queries once.
 _PROJECT_BY_ID = PreparedQuery(
-    lambda object_id: project_select().where(Project.id == object_id).limit(1))
-_TASK_BY_ID = PreparedQuery(lambda object_id: task_select().where(Task.id == object_id).limit(1))
+    lambda object_id: project_select().where(Project.id == object_id).limit(1), PROJECT_ROW)
+_TASK_BY_ID = PreparedQuery(lambda object_id: task_select().where(Task.id == object_id).limit(1),
+                            TASK_ROW)
 
 
 def fetch_project(project_id: int) -> Project:

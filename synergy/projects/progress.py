@@ -4,53 +4,55 @@ progress = floor(100 × impact of done tasks / total impact), or, when every
 impact is 0, floor(100 × done tasks / all tasks); 0 for a project without
 tasks. Called after every task create, update, delete and status change, so
 the stored value is never stale (the original forgot deletions).
+
+The whole computation is one prepared ``UPDATE`` whose subquery reads only the
+``(project, status, impact)`` index: it runs while the caller holds the write
+lock, on every task write. Impacts are summed as integer hundredths, so the
+division is exact on both backends (SQLite would otherwise sum decimals as
+floats, and 49.999… would floor to 49).
 """
 
 from __future__ import annotations
 
-import decimal
-
 import peewee
 
-from synergy.database import is_postgres
+from synergy.database import PreparedQuery, is_postgres
 from synergy.models import Project, Task
 
 
-def compute_progress(total_impact: decimal.Decimal, done_impact: decimal.Decimal,
-                     task_count: int, done_count: int) -> int:
-    if total_impact > 0:
-        return min(100, int(done_impact * 100 // total_impact))
-    if task_count:
-        return done_count * 100 // task_count
-    return 0
+def _progress_update(project_id: object) -> peewee.ModelUpdate:
+    # Integer literals, not parameters: next to a decimal column Peewee would
+    # send 100 as Decimal("100.00"), which SQLite multiplies as a float.
+    zero, one, hundred = peewee.SQL("0"), peewee.SQL("1"), peewee.SQL("100")
+    hundredths = peewee.Cast(peewee.fn.ROUND(Task.impact * hundred), "INTEGER")
+    done = Task.status == "done"
+    total = peewee.fn.SUM(hundredths)
+    done_total = peewee.fn.SUM(peewee.Case(None, ((done, hundredths),), zero))
+    count = peewee.fn.COUNT(Task.id)
+    done_count = peewee.fn.SUM(peewee.Case(None, ((done, one),), zero))
+    progress = peewee.Case(None, (
+        (total > zero, done_total * hundred / total),
+        (count > zero, done_count * hundred / count),
+    ), zero)
+    return (Project.update(progress=Task.select(progress).where(Task.project == project_id))
+            .where(Project.id == project_id))
 
 
-def _cents(value: object) -> decimal.Decimal:
-    """SQLite sums decimals as floats; round back to the column's two places."""
-    return decimal.Decimal(str(value)).quantize(decimal.Decimal("0.01"))
+_UPDATE_PROGRESS = PreparedQuery(_progress_update)
+# NO KEY UPDATE: inserting a task takes KEY SHARE on its project (the foreign
+# key); a plain FOR UPDATE would conflict with that and deadlock two inserts.
+_LOCK_PROJECT = PreparedQuery(lambda project_id: Project.select(Project.id)
+                              .where(Project.id == project_id).for_update("FOR NO KEY UPDATE"))
 
 
-def recompute_progress(project_id: int) -> int:
-    """Store and return the project's progress; call inside the changing transaction.
+def recompute_progress(project_id: int) -> None:
+    """Store the project's progress; call inside the changing transaction.
 
     On PostgreSQL the project row is locked first, so two concurrent task
     changes in one project compute one after the other and the last one sees
-    both (each statement reads what is committed when it starts).
+    both (each statement reads what is committed when it starts; the lock
+    must come before the statement that computes).
     """
     if is_postgres():
-        # NO KEY UPDATE: inserting a task takes KEY SHARE on its project (the foreign
-        # key); a plain FOR UPDATE would conflict with that and deadlock two inserts.
-        list(Project.select(Project.id).where(Project.id == project_id)
-             .for_update("FOR NO KEY UPDATE"))
-    done = Task.status == "done"
-    row = (Task.select(
-        peewee.fn.COALESCE(peewee.fn.SUM(Task.impact), 0),
-        peewee.fn.COALESCE(peewee.fn.SUM(peewee.Case(None, ((done, Task.impact),), 0)), 0),
-        peewee.fn.COUNT(Task.id),
-        peewee.fn.COALESCE(peewee.fn.SUM(peewee.Case(None, ((done, 1),), 0)), 0))
-        .where(Task.project == project_id).tuples().get())
-    total_impact, done_impact, task_count, done_count = row
-    progress = compute_progress(_cents(total_impact), _cents(done_impact), int(task_count),
-                                int(done_count))
-    Project.update(progress=progress).where(Project.id == project_id).execute()
-    return progress
+        _LOCK_PROJECT.rows(project_id=project_id)
+    _UPDATE_PROGRESS.execute(project_id=project_id)

@@ -18,6 +18,7 @@ from synergy.database import PreparedQuery
 from synergy.http import iso, iso_date
 from synergy.http.render import decimal_str
 from synergy.models import Attachment, Comment, Project, ProjectMember, Task, TaskAssignee, User
+from synergy.rows import Joined, RowShape
 
 TaskCreator = User.alias("task_creator")
 
@@ -37,25 +38,31 @@ def _count_of(model: type[peewee.Model], column: peewee.Field,
             .where(getattr(counted, column.name) == outer).alias(alias))
 
 
+USER_MINI_FIELDS = ("id", "username", "first_name", "last_name")
+
+# Projects with their owner (UserMini columns) and task count in the same row.
+PROJECT_ROW = RowShape(Project, joined=[Joined("owner", User, USER_MINI_FIELDS)],
+                       extras=[_count_of(Task, Task.project, Project.id, "task_count")])
+
+# Tasks with their project (id, name, owner, status: what rendering and permission
+# checks read), creator and comment/attachment counts in the same row. Every selected
+# column costs SQL-building time on each request, so the project's other columns are
+# left out.
+TASK_ROW = RowShape(Task, joined=[
+    Joined("project", Project, ("id", "name", "owner", "status")),
+    Joined("created_by", TaskCreator, USER_MINI_FIELDS, outer=True),
+], extras=[_count_of(Comment, Comment.task, Task.id, "comment_count"),
+           _count_of(Attachment, Attachment.task, Task.id, "attachment_count")])
+
+
 def project_select() -> peewee.ModelSelect:
-    """Projects with their owner (UserMini columns) and task count in the same row."""
-    return (Project.select(Project, User.id, User.username, User.first_name, User.last_name,
-                           _count_of(Task, Task.project, Project.id, "task_count"))
-            .join(User, on=(Project.owner == User.id)))
+    """Selects :data:`PROJECT_ROW` (decode raw rows with it, or let Peewee do it)."""
+    return Project.select(*PROJECT_ROW.columns).join(User, on=(Project.owner == User.id))
 
 
 def task_select() -> peewee.ModelSelect:
-    """Tasks with their project (id, name, owner, status — what rendering and permission
-    checks read), creator and comment/attachment counts in the same row.
-
-    Every selected column costs SQL-building time on each request, so the project's
-    other columns are left out.
-    """
-    return (Task.select(Task, Project.id, Project.name, Project.owner, Project.status,
-                        TaskCreator.id, TaskCreator.username,
-                        TaskCreator.first_name, TaskCreator.last_name,
-                        _count_of(Comment, Comment.task, Task.id, "comment_count"),
-                        _count_of(Attachment, Attachment.task, Task.id, "attachment_count"))
+    """Selects :data:`TASK_ROW` (decode raw rows with it, or let Peewee do it)."""
+    return (Task.select(*TASK_ROW.columns)
             .join(Project, on=(Task.project == Project.id))
             .switch(Task)
             .join(TaskCreator, peewee.JOIN.LEFT_OUTER, on=(Task.created_by == TaskCreator.id),
@@ -106,9 +113,11 @@ _MEMBERS = PreparedQuery(lambda ids: _members_query(ProjectMember.project.in_(id
 def members_of(project_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Members (UserMini + role) of several projects, in the order they joined: one query."""
     members: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    rows = _MEMBERS.rows(ids=list(project_ids)) if project_ids else []
-    for project_id, role, *user in rows:
-        members[project_id].append({**_mini_from_columns(*user), "role": role})
+    rows = _MEMBERS.tuples(ids=list(project_ids)) if project_ids else []
+    for project_id, role, user_id, username, first, last in rows:
+        members[project_id].append({
+            "id": user_id, "username": username, "first_name": first, "last_name": last,
+            "full_name": f"{first} {last}".strip() or username, "role": role})
     return members
 
 
@@ -165,7 +174,7 @@ def render_tasks(kernel: Any, tasks: Sequence[Task], user: Any = None,
     """One query for the page (assignees); counts come with the rows."""
     ids = [task.id for task in tasks]
     assignees: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    rows = _ASSIGNEES.rows(ids=ids) if ids else []
+    rows = _ASSIGNEES.tuples(ids=ids) if ids else []
     for task_id, *user in rows:
         assignees[task_id].append(_mini_from_columns(*user))
     extra = _extensions(kernel, "task", tasks, user, request)

@@ -17,6 +17,8 @@ _DROPPED_WITH_CONTENT = re.compile(
 
 def sanitise_html(text: str) -> str:
     """Keep p, br, strong, em, lists and links with http/https/mailto; strip everything else."""
+    if not text.strip():
+        return ""
     text = _DROPPED_WITH_CONTENT.sub("", text)
     return bleach.clean(text, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                         protocols=ALLOWED_PROTOCOLS, strip=True, strip_comments=True).strip()

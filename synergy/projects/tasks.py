@@ -45,6 +45,10 @@ def check_assignees(project_id: int, user_ids: list[int]) -> None:
 
 def _set_assignees(task_id: int, user_ids: list[int]) -> None:
     TaskAssignee.delete().where(TaskAssignee.task == task_id).execute()
+    _add_assignees(task_id, user_ids)
+
+
+def _add_assignees(task_id: int, user_ids: list[int]) -> None:
     if user_ids:
         TaskAssignee.insert_many([{"task": task_id, "user": user_id} for user_id in user_ids]) \
             .execute()
@@ -73,7 +77,7 @@ def create_task(kernel: Any, actor: User, data: dict[str, Any], request: Any = N
         values["completed_at"] = utcnow()
     with kernel.db.atomic():
         task = Task.create(project=project.id, created_by=actor.id, **values)
-        _set_assignees(task.id, assignees)
+        _add_assignees(task.id, assignees)
         recompute_progress(project.id)
         task = reload_task(task.id)
         _record(kernel, "task.created", actor, task, activity.task_created(actor, task.title),

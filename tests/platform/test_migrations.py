@@ -19,28 +19,30 @@ from tests.platform.conftest import EXAMPLE, REPOSITORY, installed_plugin_names
 from tests.plugins import every_hook, failing_migration, slow_migrations
 from tests.plugins.failing_migration import FirstTable
 
+KERNEL_STEPS = [("kernel", "0001_initial"), ("kernel", "0002_task_progress_index")]
+
 
 def test_steps_apply_in_order_once_and_are_recorded(make_app: Callable[..., Kernel]) -> None:
     kernel = make_app([every_hook, slow_migrations], migrate=False)
     with kernel.connection():
+        expected = KERNEL_STEPS + [
+            ("every_hook", "0001_create"), ("every_hook", "0002_note"),
+            ("slow_migrations", "0001_create"), ("slow_migrations", "0002_one"),
+            ("slow_migrations", "0003_two")]
         assert [(s.plugin, s.name, s.applied_at) for s in kernel.migrations.status()] == [
-            ("kernel", "0001_initial", None), ("every_hook", "0001_create", None),
-            ("every_hook", "0002_note", None), ("slow_migrations", "0001_create", None),
-            ("slow_migrations", "0002_one", None), ("slow_migrations", "0003_two", None)]
-        assert kernel.migrate() == [
-            "kernel:0001_initial", "every_hook:0001_create", "every_hook:0002_note",
-            "slow_migrations:0001_create", "slow_migrations:0002_one", "slow_migrations:0003_two"]
+            (plugin, name, None) for plugin, name in expected]
+        assert kernel.migrate() == [f"{plugin}:{name}" for plugin, name in expected]
         assert kernel.migrate() == []
         assert kernel.migrations.pending() == []
         rows = [(row.plugin, row.name) for row in AppliedMigration.select().order_by(
             AppliedMigration.id)]
-        assert rows[0] == ("kernel", "0001_initial") and len(rows) == 6
+        assert rows == expected
 
 
 def test_status_of_a_fresh_database_creates_nothing(make_app: Callable[..., Kernel]) -> None:
     kernel = make_app(migrate=False)
     with kernel.connection():
-        assert [s.applied_at for s in kernel.migrations.status()] == [None]
+        assert [s.applied_at for s in kernel.migrations.status()] == [None] * len(KERNEL_STEPS)
         assert not kernel.db.table_exists("synergy_migration")
 
 
@@ -59,7 +61,7 @@ def test_failing_step_leaves_nothing_and_stays_pending(make_app: Callable[..., K
             AppliedMigration.name == "0002_second").exists()
         with pytest.raises(MigrationFailed):
             kernel.migrate()
-        assert AppliedMigration.select().count() == 2
+        assert AppliedMigration.select().count() == len(KERNEL_STEPS) + 1
 
 
 def test_concurrent_migrators_apply_each_step_exactly_once(
@@ -86,7 +88,7 @@ def test_concurrent_migrators_apply_each_step_exactly_once(
     assert sorted(every) == sorted(f"{p}:{m.name}" for p, m in kernel.migrations.steps)
     with kernel.connection():
         assert slow_migrations.Counter.select().count() == 2
-        assert AppliedMigration.select().count() == 4
+        assert AppliedMigration.select().count() == len(KERNEL_STEPS) + 3
 
 
 # The migrated schema equals the models' schema ----------------------------------------------

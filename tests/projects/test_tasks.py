@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from synergy.models import Project, User
-from synergy.projects.progress import compute_progress
 from tests.conftest import Api, assert_error
 from tests.projects.conftest import World, add_member, new_project, new_task
 
@@ -81,16 +80,23 @@ def test_progress_by_count_when_all_impacts_are_zero(world: World) -> None:
     assert _progress(world, project) == 33
 
 
-@pytest.mark.parametrize(("total", "done", "count", "done_count", "expected"), [
-    ("0", "0", 0, 0, 0), ("0", "0", 3, 1, 33), ("3", "1", 3, 1, 33), ("10.5", "10.5", 2, 2, 100),
-    ("0.03", "0.01", 2, 1, 33), ("100", "99.99", 2, 1, 99),
+@pytest.mark.parametrize(("impacts", "expected"), [
+    ([], 0),
+    ([("0", False), ("0", True), ("0", False)], 33),
+    ([("1", True), ("1", False), ("1", False)], 33),
+    ([("10", True), ("0.5", True)], 100),
+    ([("0.02", False), ("0.01", True)], 33),
+    ([("0.01", False), ("99.99", True)], 99),
+    ([("33.33", True), ("33.33", True), ("33.34", False)], 66),
+    ([("0.1", True), ("0.2", False)], 33),
 ])
-def test_progress_formula(total: str, done: str, count: int, done_count: int,
-                          expected: int) -> None:
-    import decimal
-
-    assert compute_progress(decimal.Decimal(total), decimal.Decimal(done), count,
-                            done_count) == expected
+def test_progress_rounds_down_exactly(world: World, impacts: list[tuple[str, bool]],
+                                      expected: int) -> None:
+    """Floor of exact hundredths, on both backends (a float sum would floor 0.1/0.3 wrongly)."""
+    project = new_project(world.owner, name="Exact")["id"]
+    for impact, done in impacts:
+        new_task(world.owner, project, impact=impact, status="done" if done else "todo")
+    assert _progress(world, project) == expected
 
 
 def test_assignee_may_change_only_status_and_actual_hours(world: World) -> None:
