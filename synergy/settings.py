@@ -115,6 +115,9 @@ KERNEL_SETTINGS: tuple[Setting, ...] = (
                  "Empty: SQLite file in the data directory."),
     Setting("SYNERGY_DATABASE_POOL_SIZE", type="int", default=10, minimum=1,
             help="Maximum PostgreSQL connections per process."),
+    Setting("SYNERGY_DATABASE_SERVER_PREPARE", type="bool", default=True,
+            help="Prepare the hot queries on the PostgreSQL server (planned once per "
+                 "connection). Turn off behind PgBouncer in transaction mode."),
     Setting("SYNERGY_REDIS_URL", default="",
             help="redis://host:6379/0. When set the job queue runs on Redis instead of SQLite."),
     Setting("SYNERGY_QUEUE_NAME", default="synergy",

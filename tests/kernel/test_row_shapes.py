@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import peewee
+import pytest
 
 from synergy.app import Kernel
 from synergy.database import PreparedQuery
@@ -19,6 +20,7 @@ from synergy.projects.representation import (
     task_select,
 )
 from synergy.rows import RowShape
+from tests.conftest import requires_postgres
 
 
 def _snapshot(instance: peewee.Model, extras: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -93,3 +95,33 @@ def test_prepared_query_reuses_its_sql_for_new_values(make_app: Callable[..., Ke
         found = by_shape.first(object_id=with_creator.id)
         assert isinstance(found, Task) and found.comment_count == 0
         assert by_shape.first(object_id=10**6) is None
+
+
+@requires_postgres
+def test_postgresql_plans_a_prepared_query_once_per_connection(
+        make_app: Callable[..., Kernel]) -> None:
+    kernel = make_app()
+    by_id = PreparedQuery(lambda user_id: User.select(User.username).where(User.id == user_id)
+                          .tuples())
+    with kernel.connection():
+        owner, *_ = _world()
+        with pytest.raises(RuntimeError), kernel.db.atomic():
+            assert by_id.tuples(user_id=owner.id) == [("ros",)]
+            raise RuntimeError("a rolled-back transaction keeps the prepared statement")
+        for _ in range(3):
+            assert by_id.tuples(user_id=owner.id) == [("ros",)]
+        prepared = kernel.db.execute_sql(
+            "SELECT statement FROM pg_prepared_statements").fetchall()
+    assert len(prepared) == 1 and "SELECT" in prepared[0][0] and "$1" in prepared[0][0]
+
+
+@requires_postgres
+def test_server_side_prepare_can_be_turned_off(make_app: Callable[..., Kernel]) -> None:
+    kernel = make_app(SYNERGY_DATABASE_SERVER_PREPARE=False)
+    by_id = PreparedQuery(lambda user_id: User.select(User.username).where(User.id == user_id)
+                          .tuples())
+    with kernel.connection():
+        owner, *_ = _world()
+        assert by_id.tuples(user_id=owner.id) == [("ros",)]
+        assert kernel.db.execute_sql("SELECT count(*) FROM pg_prepared_statements").fetchone() \
+            == (0,)
