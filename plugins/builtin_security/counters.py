@@ -19,7 +19,7 @@ from synergy_security.models import RateCounter
 from synergy.errors import ConfigurationError
 
 _HIT_SCRIPT = """
-local hits = redis.call('INCR', KEYS[1])
+local hits = redis.call('INCRBY', KEYS[1], ARGV[2])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -31,14 +31,16 @@ return {hits, ttl}
 
 @dataclass(frozen=True)
 class Count:
-    """Hits so far in the bucket's current window and when that window ends (epoch s)."""
+    """Hits so far in the bucket's current window, when that window ends (epoch s), and how
+    many of the hits this count added."""
 
     hits: int
     window_ends_at: float
+    added: int = 1
 
 
 class CounterStore(Protocol):
-    def hit(self, bucket: str, period: int) -> Count: ...
+    def hit(self, bucket: str, period: int, amount: int = 1) -> Count: ...
 
     def reset(self, bucket: str) -> None: ...
 
@@ -49,9 +51,9 @@ class RedisCounters:
         self.prefix = prefix
         self.script = self.client.register_script(_HIT_SCRIPT)
 
-    def hit(self, bucket: str, period: int) -> Count:
-        hits, ttl_ms = self.script(keys=[self.prefix + bucket], args=[period * 1000])
-        return Count(int(hits), time.time() + int(ttl_ms) / 1000)
+    def hit(self, bucket: str, period: int, amount: int = 1) -> Count:
+        hits, ttl_ms = self.script(keys=[self.prefix + bucket], args=[period * 1000, amount])
+        return Count(int(hits), time.time() + int(ttl_ms) / 1000, amount)
 
     def reset(self, bucket: str) -> None:
         self.client.delete(self.prefix + bucket)
@@ -61,23 +63,24 @@ class DatabaseCounters:
     def __init__(self, db: Any) -> None:
         self.db = db
 
-    def hit(self, bucket: str, period: int) -> Count:
+    def hit(self, bucket: str, period: int, amount: int = 1) -> Count:
         now = time.time()
         table = RateCounter._meta.table_name
         p = self.db.param
         sql = (
-            f'INSERT INTO "{table}" ("bucket", "hits", "window_ends_at") VALUES ({p}, 1, {p}) '
+            f'INSERT INTO "{table}" ("bucket", "hits", "window_ends_at") VALUES ({p}, {p}, {p}) '
             f'ON CONFLICT ("bucket") DO UPDATE SET '
-            f'"hits" = CASE WHEN "{table}"."window_ends_at" <= {p} THEN 1 '
-            f'ELSE "{table}"."hits" + 1 END, '
+            f'"hits" = CASE WHEN "{table}"."window_ends_at" <= {p} THEN {p} '
+            f'ELSE "{table}"."hits" + {p} END, '
             f'"window_ends_at" = CASE WHEN "{table}"."window_ends_at" <= {p} THEN {p} '
             f'ELSE "{table}"."window_ends_at" END '
             f'RETURNING "hits", "window_ends_at"'
         )
         with self.db.atomic():
             hits, ends = self.db.execute_sql(
-                sql, (bucket, now + period, now, now, now + period)).fetchone()
-        return Count(int(hits), float(ends))
+                sql, (bucket, amount, now + period, now, amount, amount, now,
+                      now + period)).fetchone()
+        return Count(int(hits), float(ends), amount)
 
     def reset(self, bucket: str) -> None:
         RateCounter.delete().where(RateCounter.bucket == bucket).execute()

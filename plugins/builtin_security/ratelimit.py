@@ -1,5 +1,5 @@
 """Rate-limit middleware: per-route policies keyed by client IP or target account, and a
-per-user budget for every authenticated request.
+per-user budget for every authenticated request (counted by :mod:`synergy_security.api_budget`).
 
 Route policies are checked in ``process_resource`` (after routing, so unknown
 paths cost nothing) and so is the per-user budget, since the kernel's
@@ -11,6 +11,7 @@ writes a ``rate_limit`` event, so a flood cannot flood the log too.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
@@ -37,10 +38,16 @@ class Decision:
     rate: Rate
     hits: int
     reset_seconds: int
+    added: int = 1
 
     @property
     def allowed(self) -> bool:
         return self.hits <= self.rate.limit
+
+    @property
+    def first_refusal(self) -> bool:
+        """This count crossed the limit (it may have added several hits at once)."""
+        return self.hits - self.added <= self.rate.limit < self.hits
 
     @property
     def remaining(self) -> int:
@@ -85,7 +92,9 @@ class RateLimitMiddleware:
         for name, per, key, rate in checks:
             if key is None:
                 continue
-            decision = self._hit(state.counters, name, per, key, rate)
+            count_hit = (state.counters.hit if name != "api"
+                         else functools.partial(state.api_budget.hit, limit=rate.limit))
+            decision = self._hit(count_hit, name, per, key, rate)
             if decision is None:
                 continue
             decisions.append(decision)
@@ -103,19 +112,19 @@ class RateLimitMiddleware:
                 resp.set_header(name, value)
 
     @staticmethod
-    def _hit(counters: Any, name: str, per: str, key: str, rate: Rate) -> Decision | None:
+    def _hit(count_hit: Any, name: str, per: str, key: str, rate: Rate) -> Decision | None:
         try:
-            count = counters.hit(f"rate:{name}:{per}:{key}", rate.period)
+            count = count_hit(f"rate:{name}:{per}:{key}", rate.period)
         except redis.RedisError:
             # Failing open: an unreachable Redis must not take the API down; the
             # health check reports it.
             log.exception("rate-limit store unavailable; %s not enforced", name)
             return None
         reset = max(1, math.ceil(count.window_ends_at - time.time()))
-        return Decision(name, per, rate, count.hits, reset)
+        return Decision(name, per, rate, count.hits, reset, count.added)
 
     def _refuse(self, req: falcon.Request, decision: Decision) -> None:
-        if decision.hits == decision.rate.limit + 1:
+        if decision.first_refusal:
             name, target = login_target(req) if decision.per == "account" else ("", None)
             user = req.context.user or target
             record_security_event(

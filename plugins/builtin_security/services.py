@@ -10,6 +10,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
+from synergy_security.api_budget import ApiBudget
 from synergy_security.config import Rate, RoutePolicy, api_rate, route_policies
 from synergy_security.counters import CounterStore, make_counters
 from synergy_security.lockout import Lockout
@@ -18,6 +19,7 @@ from synergy_security.lockout import Lockout
 @dataclass
 class SecurityServices:
     counters: CounterStore
+    api_budget: ApiBudget
     lockout: Lockout
     policies: list[RoutePolicy]
     api_rate: Rate | None
@@ -30,7 +32,8 @@ def services(kernel: Any) -> SecurityServices:
     found = _BY_KERNEL.get(kernel)
     if found is None:
         counters = make_counters(kernel)
-        found = SecurityServices(counters=counters, lockout=Lockout(kernel.settings, counters),
+        found = SecurityServices(counters=counters, api_budget=ApiBudget(counters),
+                                 lockout=Lockout(kernel.settings, counters),
                                  policies=route_policies(kernel.settings),
                                  api_rate=api_rate(kernel.settings))
         _BY_KERNEL[kernel] = found
