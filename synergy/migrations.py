@@ -59,6 +59,10 @@ class MigrationContext:
             operation.run()
 
 
+class MigrationIntegrityError(Exception):
+    """A step on SQLite left rows pointing at rows that do not exist."""
+
+
 class MigrationFailed(Exception):
     """A step raised: its transaction was rolled back and it stays pending."""
 
@@ -116,20 +120,20 @@ class Migrator:
             with self._locked_transaction():
                 db.create_tables([AppliedMigration], safe=True)
             for plugin, step in self.steps:
-                with self._locked_transaction():
-                    exists = AppliedMigration.select().where(
-                        AppliedMigration.plugin == plugin,
-                        AppliedMigration.name == step.name).exists()
-                    if exists:
-                        continue
-                    log.info("applying migration %s:%s", plugin, step.name)
-                    try:
+                try:
+                    with self._locked_transaction():
+                        exists = AppliedMigration.select().where(
+                            AppliedMigration.plugin == plugin,
+                            AppliedMigration.name == step.name).exists()
+                        if exists:
+                            continue
+                        log.info("applying migration %s:%s", plugin, step.name)
                         step.apply(MigrationContext(
                             db=db, migrator=SchemaMigrator.from_database(db), plugin=plugin))
-                    except Exception as exc:
-                        raise MigrationFailed(plugin, step.name, exc) from exc
-                    AppliedMigration.create(plugin=plugin, name=step.name)
-                    done.append(f"{plugin}:{step.name}")
+                        AppliedMigration.create(plugin=plugin, name=step.name)
+                except Exception as exc:
+                    raise MigrationFailed(plugin, step.name, exc) from exc
+                done.append(f"{plugin}:{step.name}")
         return done
 
     @contextlib.contextmanager
@@ -140,6 +144,26 @@ class Migrator:
                 db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK_ID,))
                 yield
         else:
-            # IMMEDIATE takes SQLite's write lock up front: a concurrent migrator waits.
+            yield from self._sqlite_transaction(db)
+
+    @staticmethod
+    def _sqlite_transaction(db: Any) -> Iterator[None]:
+        """IMMEDIATE takes SQLite's write lock up front: a concurrent migrator waits.
+
+        Foreign keys are off during the step, as SQLite's own procedure for
+        altering tables asks: Peewee's migrator rebuilds a table to change a
+        column, and dropping the old copy with foreign keys on would first
+        delete its rows, cascading to every table that references it. The
+        step must leave no dangling reference, checked before it commits.
+        """
+        db.execute_sql("PRAGMA foreign_keys = OFF")
+        try:
             with db.atomic("IMMEDIATE"):
                 yield
+                broken = db.execute_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise MigrationIntegrityError(
+                        f"the step left {len(broken)} row(s) referencing missing rows, "
+                        f"first in table {broken[0][0]!r}")
+        finally:
+            db.execute_sql("PRAGMA foreign_keys = ON")

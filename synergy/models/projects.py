@@ -22,8 +22,13 @@ class Project(BaseModel):
     start_date = peewee.DateField(null=True)
     end_date = peewee.DateField(null=True)
     budget = peewee.DecimalField(max_digits=12, decimal_places=2, null=True, auto_round=True)
-    # Derived from the tasks and recomputed in the same transaction as any task change.
+    # Derived from the tasks in the same transaction as any task change: a new task adds
+    # to the totals, any other change recounts them (synergy.projects.progress).
     progress = peewee.IntegerField(default=0)
+    task_count = peewee.IntegerField(default=0)
+    done_count = peewee.IntegerField(default=0)
+    impact_hundredths = peewee.BigIntegerField(default=0)
+    done_impact_hundredths = peewee.BigIntegerField(default=0)
     created_at = peewee.DateTimeField(default=utcnow, index=True)
     updated_at = peewee.DateTimeField(default=utcnow, index=True)
 
@@ -60,8 +65,10 @@ class Task(BaseModel):
 
     class Meta:
         indexes = (
-            # Covers the status filter and, with impact, the progress computation.
+            # Covers the status filter and, with impact, the progress recount.
             (("project", "status", "impact"), False),
+            # A project's board in its default order (newest first), read from the index.
+            (("project", "created_at", "id"), False),
             (("project", "priority"), False),
             (("project", "due_date"), False),
         )

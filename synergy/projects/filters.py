@@ -48,9 +48,12 @@ def _order(query: peewee.ModelSelect, model: type[peewee.Model], ordering: str |
     else:
         expression = column
     tie = model.id.desc() if descending else model.id.asc()
+    # NULLS LAST only where NULLs exist: on a NOT NULL column it would keep both
+    # databases from reading the order off an index.
+    nulls = "LAST" if isinstance(column, peewee.Field) and column.null else None
     if descending:
-        return query.order_by(expression.desc(nulls="LAST"), tie)
-    return query.order_by(expression.asc(nulls="LAST"), tie)
+        return query.order_by(expression.desc(nulls=nulls), tie)
+    return query.order_by(expression.asc(nulls=nulls), tie)
 
 
 def filter_projects(query: peewee.ModelSelect, params: dict[str, Any]) -> peewee.ModelSelect:

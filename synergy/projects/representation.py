@@ -40,9 +40,8 @@ def _count_of(model: type[peewee.Model], column: peewee.Field,
 
 USER_MINI_FIELDS = ("id", "username", "first_name", "last_name")
 
-# Projects with their owner (UserMini columns) and task count in the same row.
-PROJECT_ROW = RowShape(Project, joined=[Joined("owner", User, USER_MINI_FIELDS)],
-                       extras=[_count_of(Task, Task.project, Project.id, "task_count")])
+# Projects with their owner (UserMini columns) in the same row; the task count is a column.
+PROJECT_ROW = RowShape(Project, joined=[Joined("owner", User, USER_MINI_FIELDS)])
 
 # Tasks with their project (id, name, owner, status: what rendering and permission
 # checks read), creator and comment/attachment counts in the same row. Every selected

@@ -15,7 +15,7 @@ from synergy.models import Attachment, Project, ProjectMember, Task, TaskAssigne
 from synergy.projects import activity
 from synergy.projects.changes import collect_changes
 from synergy.projects.lookups import fetch_task, load_project
-from synergy.projects.progress import recompute_progress
+from synergy.projects.progress import count_new_task, recompute_progress
 from synergy.projects.representation import render_task
 from synergy.projects.sanitising import sanitise_html
 from synergy.projects.storage import remove_stored_files
@@ -54,15 +54,19 @@ def _add_assignees(task_id: int, user_ids: list[int]) -> None:
             .execute()
 
 
-def _record(kernel: Any, event: str, actor: User, task: Task, description: str,
-            request: Any, **extra: Any) -> None:
-    payload = {"task": render_task(kernel, task, actor, request), **extra}
-    kernel.events.record(event, actor=actor, project=task.project_id, payload=payload,
-                         description=description)
+def _record(kernel: Any, event: str, actor: User, task: Task, rendered: dict[str, Any],
+            description: str, **extra: Any) -> None:
+    kernel.events.record(event, actor=actor, project=task.project_id,
+                         payload={"task": rendered, **extra}, description=description)
 
 
-def create_task(kernel: Any, actor: User, data: dict[str, Any], request: Any = None) -> Task:
-    """``project`` must be a project the caller may see (else 404) and add tasks to (else 403)."""
+def create_task(kernel: Any, actor: User, data: dict[str, Any],
+                request: Any = None) -> tuple[Task, dict[str, Any]]:
+    """``project`` must be a project the caller may see (else 404) and add tasks to (else 403).
+
+    Returns the task and its representation for ``actor``: the one its events carry,
+    so the response need not render it again.
+    """
     try:
         project: Project = load_project(kernel, actor, data["project"], request)
     except NotFound as exc:
@@ -78,18 +82,21 @@ def create_task(kernel: Any, actor: User, data: dict[str, Any], request: Any = N
     with kernel.db.atomic():
         task = Task.create(project=project.id, created_by=actor.id, **values)
         _add_assignees(task.id, assignees)
-        recompute_progress(project.id)
         task = reload_task(task.id)
-        _record(kernel, "task.created", actor, task, activity.task_created(actor, task.title),
-                request)
+        count_new_task(task)
+        rendered = render_task(kernel, task, actor, request)
+        _record(kernel, "task.created", actor, task, rendered,
+                activity.task_created(actor, task.title))
         if task.status == "done":
-            _record(kernel, "task.completed", actor, task,
-                    activity.task_completed(actor, task.title), request)
-    return task
+            _record(kernel, "task.completed", actor, task, rendered,
+                    activity.task_completed(actor, task.title))
+    return task, rendered
 
 
 def update_task(kernel: Any, actor: User, task: Task, data: dict[str, Any],
-                request: Any = None) -> Task:
+                request: Any = None) -> tuple[Task, dict[str, Any]]:
+    """Apply the changes the caller may make; returns the task and its representation
+    for ``actor`` (as its events carry it)."""
     wanted = dict(data)
     if "description" in wanted:
         wanted["description"] = sanitise_html(wanted["description"])
@@ -102,7 +109,7 @@ def update_task(kernel: Any, actor: User, task: Task, data: dict[str, Any],
     changes = collect_changes(current, wanted)
     require_change(kernel, actor, task, set(changes), request)
     if not changes:
-        return task
+        return task, render_task(kernel, task, actor, request)
     if "assignees" in changes:
         check_assignees(task.project_id, wanted["assignees"])
     values = {field: wanted[field] for field in changes if field != "assignees"}
@@ -116,13 +123,14 @@ def update_task(kernel: Any, actor: User, task: Task, data: dict[str, Any],
         if PROGRESS_FIELDS & set(changes):
             recompute_progress(task.project_id)
         task = reload_task(task.id)
-        _record(kernel, "task.updated", actor, task,
-                activity.task_updated(actor, task.title, changes, _usernames(changes)), request,
+        rendered = render_task(kernel, task, actor, request)
+        _record(kernel, "task.updated", actor, task, rendered,
+                activity.task_updated(actor, task.title, changes, _usernames(changes)),
                 changes=changes)
         if completed:
-            _record(kernel, "task.completed", actor, task,
-                    activity.task_completed(actor, task.title), request)
-    return task
+            _record(kernel, "task.completed", actor, task, rendered,
+                    activity.task_completed(actor, task.title))
+    return task, rendered
 
 
 def _usernames(changes: dict[str, dict[str, Any]]) -> dict[int, str] | None:
@@ -166,6 +174,6 @@ def move_to_review(kernel: Any, actor: User, task: Task, request: Any = None) ->
     Task.update(status="review", updated_at=utcnow()).where(Task.id == task.id).execute()
     recompute_progress(task.project_id)
     task = reload_task(task.id)
-    _record(kernel, "task.updated", actor, task,
-            activity.task_updated(actor, task.title, changes), request, changes=changes)
+    _record(kernel, "task.updated", actor, task, render_task(kernel, task, actor, request),
+            activity.task_updated(actor, task.title, changes), changes=changes)
     return task

@@ -9,9 +9,9 @@ from typing import Any
 import peewee
 import pytest
 
-from synergy import create_app
+from synergy import create_app, kernel_plugin
 from synergy.app import Kernel
-from synergy.database import open_database, release_connections
+from synergy.database import is_postgres, open_database, release_connections
 from synergy.migrations import AppliedMigration, MigrationFailed
 from synergy.settings import Settings
 from tests.conftest import reset_postgres
@@ -19,7 +19,7 @@ from tests.platform.conftest import EXAMPLE, REPOSITORY, installed_plugin_names
 from tests.plugins import every_hook, failing_migration, slow_migrations
 from tests.plugins.failing_migration import FirstTable
 
-KERNEL_STEPS = [("kernel", "0001_initial"), ("kernel", "0002_task_progress_index")]
+KERNEL_STEPS = [("kernel", step.name) for step in kernel_plugin.synergy_migrations()]
 
 
 def test_steps_apply_in_order_once_and_are_recorded(make_app: Callable[..., Kernel]) -> None:
@@ -177,3 +177,49 @@ def test_schema_comparison_notices_a_difference(make_app: Callable[..., Kernel],
     assert {c[0] for c in expected["columns"]} - {c[0] for c in migrated["columns"]} == {
         "forgotten"}
     assert len(expected["indexes"]) == len(migrated["indexes"]) + 1
+
+
+def test_project_totals_are_backfilled_when_upgrading(make_app: Callable[..., Kernel]) -> None:
+    """A database from before 0004 gets the columns, and every project its real totals."""
+    from synergy.models import Project, Task, User
+
+    kernel = make_app()
+    with kernel.connection():
+        owner = User.create(username="up", username_key="up", email="up@example.com",
+                            password="x")
+        busy = Project.create(name="Busy", owner=owner)
+        Project.create(name="Empty", owner=owner)
+        for status, impact in (("done", "12.50"), ("todo", "37.50"), ("done", "0")):
+            Task.create(project=busy, title="t", status=status, impact=impact)
+        for column in ("task_count", "done_count", "impact_hundredths",
+                       "done_impact_hundredths"):
+            kernel.db.execute_sql(f'ALTER TABLE "project" DROP COLUMN "{column}"')
+        AppliedMigration.delete().where(AppliedMigration.name == "0004_project_task_totals") \
+            .execute()
+        assert kernel.migrate() == ["kernel:0004_project_task_totals"]
+        rows = {project.name: (project.task_count, project.done_count,
+                               project.impact_hundredths, project.done_impact_hundredths,
+                               project.progress)
+                for project in Project.select()}
+    assert rows == {"Busy": (3, 2, 5000, 1250, 25), "Empty": (0, 0, 0, 0, 0)}
+
+
+def test_a_step_that_leaves_dangling_references_is_rolled_back(
+        make_app: Callable[..., Kernel]) -> None:
+    """SQLite runs steps with foreign keys off (so table rebuilds cannot cascade), and
+    checks them before committing; PostgreSQL refuses the row itself."""
+    from synergy.contributions import Migration
+    from synergy.models import Task
+
+    def orphan_task(context: Any) -> None:
+        Task.insert(project=10**6, title="Nobody's").execute()
+
+    kernel = make_app()
+    kernel.migrations.add("probe", Migration("0001_orphan", orphan_task))
+    with kernel.connection():
+        with pytest.raises(MigrationFailed, match="probe:0001_orphan"):
+            kernel.migrate()
+        assert Task.select().count() == 0
+        assert not AppliedMigration.select().where(AppliedMigration.plugin == "probe").exists()
+        if not is_postgres(kernel.db):
+            assert kernel.db.execute_sql("PRAGMA foreign_keys").fetchone() == (1,)

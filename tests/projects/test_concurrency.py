@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 
 from synergy.models import Project
+from synergy.projects.progress import recompute_progress
 from tests.conftest import Api
 from tests.projects.conftest import World, new_task
 
@@ -73,3 +74,38 @@ def test_concurrent_task_creation_in_one_project_never_deadlocks(world: World) -
     with world.kernel.connection():
         # 20 done of 41 tasks with impact 10 (the world's own task is not done).
         assert Project.get_by_id(project_id).progress == 20 * 100 // 41
+
+
+def _totals(project_id: int) -> tuple[int, int, int, int, int]:
+    project = Project.get_by_id(project_id)
+    return (project.task_count, project.done_count, project.impact_hundredths,
+            project.done_impact_hundredths, project.progress)
+
+
+def test_totals_added_by_concurrent_creations_equal_a_recount(world: World) -> None:
+    """New tasks add to the project's totals instead of recounting (any other change
+    recounts): concurrent additions alone must sum to what a recount finds."""
+    project_id = world.project["id"]
+    start = threading.Barrier(WRITERS)
+    statuses: list[int] = []
+
+    def work(index: int) -> None:
+        client = Api(world.kernel, world.owner.token)
+        start.wait()
+        for round_ in range(4):
+            statuses.append(client.post("/api/tasks/", {
+                "project": project_id, "title": f"Sum {index}.{round_}",
+                "status": "done" if (index + round_) % 3 == 0 else "todo",
+                "impact": f"{index}.{round_}5"}).status_code)
+
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert statuses == [201] * WRITERS * 4
+    with world.kernel.connection():
+        added = _totals(project_id)
+        recompute_progress(project_id)
+        assert added == _totals(project_id)
+    assert added[0] == WRITERS * 4 + 1

@@ -51,8 +51,7 @@ class TaskList:
               response=schemas.TaskOut, status=201, tags=TAGS, errors=(400, 401, 403, 404))
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         user = req.context.user
-        task = tasks.create_task(self.kernel, user, req.context.body, req)
-        resp.media = render_task(self.kernel, task, user, req)
+        _, resp.media = tasks.create_task(self.kernel, user, req.context.body, req)
 
 
 class BulkUpdate:
@@ -100,8 +99,7 @@ class TaskDetail:
     def _update(self, req: falcon.Request, resp: falcon.Response, task_id: int) -> None:
         user = req.context.user
         task = load_task(self.kernel, user, task_id, req)
-        task = tasks.update_task(self.kernel, user, task, req.context.body, req)
-        resp.media = render_task(self.kernel, task, user, req)
+        _, resp.media = tasks.update_task(self.kernel, user, task, req.context.body, req)
 
     @endpoint("Delete a task and its files (owner)", status=204, tags=TAGS,
               errors=(401, 403, 404))
