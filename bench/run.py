@@ -147,27 +147,50 @@ def gunicorn(app: str, env: dict[str, str], worker_class: str) -> Iterator[str]:
         process.wait(timeout=30)
 
 
+def _script(endpoint: Endpoint, token: str, show_failures: bool) -> str:
+    body = endpoint.body or ""
+    lines = [f'wrk.method = "{endpoint.method}"',
+             f'wrk.headers["Authorization"] = "Bearer {token}"',
+             'wrk.headers["Content-Type"] = "application/json"']
+    if body:
+        lines.append(f"wrk.body = [[{body}]]")
+    if show_failures:
+        # Reading every response costs wrk time, so only the diagnostic pass does it.
+        lines += ["local shown = 0",
+                  "response = function(status, headers, body)",
+                  "  if status >= 300 and shown < 3 then",
+                  "    shown = shown + 1",
+                  "    io.write('non-2xx ' .. status .. ': ' .. string.sub(body, 1, 300) .. '\\n')",
+                  "  end",
+                  "end"]
+    script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+    script.write("\n".join(lines) + "\n")
+    script.close()
+    return script.name
+
+
+def _run_wrk(binary: str, url: str, script: str, duration: int, connections: int) -> str:
+    try:
+        return subprocess.run(
+            [binary, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script,
+             url], capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(script)
+
+
 def wrk(binary: str, url: str, endpoint: Endpoint, token: str, duration: int,
         connections: int) -> Measure:
-    script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-    body = endpoint.body or ""
-    script.write(
-        f'wrk.method = "{endpoint.method}"\n'
-        f'wrk.headers["Authorization"] = "Bearer {token}"\n'
-        f'wrk.headers["Content-Type"] = "application/json"\n'
-        + (f"wrk.body = [[{body}]]\n" if body else "")
-        + "errors = 0\n"
-    )
-    script.close()
-    result = subprocess.run(
-        [binary, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script.name,
-         url], capture_output=True, text=True, check=True)
-    os.unlink(script.name)
-    output = result.stdout
+    output = _run_wrk(binary, url, _script(endpoint, token, False), duration, connections)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p50 = _latency(re.search(r"50%\s+([\d.]+\w+)", output).group(1))
     p99 = _latency(re.search(r"99%\s+([\d.]+\w+)", output).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    if non2xx:
+        # A second, one-second pass that reads responses says what the failures were.
+        sample = _run_wrk(binary, url, _script(endpoint, token, True), 1, connections)
+        for line in sample.splitlines():
+            if line.startswith("non-2xx "):
+                print(f"  {endpoint.name} {url}: {line}", file=sys.stderr)
     return Measure(rps, p50, p99, int(non2xx.group(1)) if non2xx else 0)
 
 

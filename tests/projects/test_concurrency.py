@@ -1,13 +1,16 @@
 """Progress stays exact when tasks of one project change at the same moment.
 
 Real threads, each with its own connection, against the real database: on
-PostgreSQL the project row lock serialises the recomputations; on SQLite the
-write lock does, because every write transaction starts by writing.
+PostgreSQL the project row lock serialises the recounts and each creation's
+addition applies to the row as the previous writer left it; on SQLite the
+write lock serialises both, because every write transaction starts by writing.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from synergy.models import Project
 from synergy.projects.progress import recompute_progress
@@ -17,23 +20,32 @@ from tests.projects.conftest import World, new_task
 WRITERS = 8
 
 
+def run_together(work: Callable[..., None], arguments: list[Any]) -> None:
+    """One thread per argument, released at the same moment by a barrier."""
+    start = threading.Barrier(len(arguments))
+
+    def released(argument: Any) -> None:
+        start.wait()
+        work(argument)
+
+    threads = [threading.Thread(target=released, args=(argument,)) for argument in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+
 def test_concurrent_status_changes_keep_progress_exact(world: World) -> None:
     project_id = world.project["id"]
     tasks = [new_task(world.owner, project_id, impact=10) for _ in range(WRITERS - 1)]
     tasks.append(world.task)  # impact 10 as well
-    start = threading.Barrier(WRITERS)
     statuses: list[int] = []
 
     def finish(task_id: int) -> None:
         client = Api(world.kernel, world.owner.token)
-        start.wait()
         statuses.append(client.patch(f"/api/tasks/{task_id}/", {"status": "done"}).status_code)
 
-    threads = [threading.Thread(target=finish, args=(task["id"],)) for task in tasks]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_together(finish, [task["id"] for task in tasks])
     assert statuses == [200] * WRITERS
     with world.kernel.connection():
         assert Project.get_by_id(project_id).progress == 100
@@ -54,22 +66,16 @@ def test_concurrent_task_creation_in_one_project_never_deadlocks(world: World) -
     """Each insert holds a key-share lock on its project (the foreign key) before the
     progress lock; the progress lock must not conflict with it, or two inserts deadlock."""
     project_id = world.project["id"]
-    start = threading.Barrier(WRITERS)
     statuses: list[int] = []
 
     def create(index: int) -> None:
         client = Api(world.kernel, world.owner.token)
-        start.wait()
         for round_ in range(5):
             statuses.append(client.post("/api/tasks/", {
                 "project": project_id, "title": f"Parallel {index}.{round_}",
                 "status": "done" if index % 2 else "todo", "impact": 10}).status_code)
 
-    threads = [threading.Thread(target=create, args=(index,)) for index in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    run_together(create, list(range(WRITERS)))
     assert statuses == [201] * WRITERS * 5
     with world.kernel.connection():
         # 20 done of 41 tasks with impact 10 (the world's own task is not done).
@@ -86,23 +92,17 @@ def test_totals_added_by_concurrent_creations_equal_a_recount(world: World) -> N
     """New tasks add to the project's totals instead of recounting (any other change
     recounts): concurrent additions alone must sum to what a recount finds."""
     project_id = world.project["id"]
-    start = threading.Barrier(WRITERS)
     statuses: list[int] = []
 
     def work(index: int) -> None:
         client = Api(world.kernel, world.owner.token)
-        start.wait()
         for round_ in range(4):
             statuses.append(client.post("/api/tasks/", {
                 "project": project_id, "title": f"Sum {index}.{round_}",
                 "status": "done" if (index + round_) % 3 == 0 else "todo",
                 "impact": f"{index}.{round_}5"}).status_code)
 
-    threads = [threading.Thread(target=work, args=(index,)) for index in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    run_together(work, list(range(WRITERS)))
     assert statuses == [201] * WRITERS * 4
     with world.kernel.connection():
         added = _totals(project_id)

@@ -260,3 +260,22 @@ def test_task_of_a_deleted_creator_renders_without_creator(world: World) -> None
     assert detail.status_code == 200 and detail.json["created_by"] is None
     listed = world.owner.get("/api/tasks/?q=orphaned").json["results"]
     assert [row["created_by"] for row in listed] == [None]
+
+
+def test_board_pages_count_every_task_after_creations_and_deletions(world: World) -> None:
+    """A project's board (``?project=`` alone) takes its total from the project's stored
+    task count: it must follow creations and deletions like a COUNT would."""
+    project = new_project(world.owner, name="Board")["id"]
+    created = [new_task(world.owner, project, title=f"Card {n}") for n in range(7)]
+    world.owner.delete(f"/api/tasks/{created[0]['id']}/")
+    outsider = world.member.get(f"/api/tasks/?project={project}&page_size=4").json
+    assert outsider["count"] == 0 and outsider["results"] == []  # not a member of this one
+    first = world.owner.get(f"/api/tasks/?project={project}&page_size=4").json
+    assert first["count"] == 6 and len(first["results"]) == 4 and first["next"] is not None
+    assert [row["title"] for row in first["results"]] == ["Card 6", "Card 5", "Card 4",
+                                                           "Card 3"]
+    last = world.owner.get(f"/api/tasks/?project={project}&page_size=4&page=2").json
+    assert last["count"] == 6 and [row["title"] for row in last["results"]] == ["Card 2",
+                                                                                "Card 1"]
+    beyond = world.owner.get(f"/api/tasks/?project={project}&page_size=4&page=3").json
+    assert beyond["count"] == 6 and beyond["results"] == []

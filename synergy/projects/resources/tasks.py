@@ -42,7 +42,7 @@ class TaskList:
             project = fetch_project(filters["project"]) if filters["project"] <= MAX_ID else None
             if project is not None and self.kernel.permissions.allowed(
                     user, "project.view", project, req):
-                resp.media = paginate(req, None, render, **project_tasks_page(project.id))
+                resp.media = paginate(req, None, render, **project_tasks_page(project))
                 return
         query = filter_tasks(visible_tasks(user), req.context.query, user)
         resp.media = paginate(req, query, render)
