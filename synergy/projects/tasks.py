@@ -83,13 +83,15 @@ def create_task(kernel: Any, actor: User, data: dict[str, Any],
         task = Task.create(project=project.id, created_by=actor.id, **values)
         _add_assignees(task.id, assignees)
         task = reload_task(task.id)
-        count_new_task(task)
         rendered = render_task(kernel, task, actor, request)
         _record(kernel, "task.created", actor, task, rendered,
                 activity.task_created(actor, task.title))
         if task.status == "done":
             _record(kernel, "task.completed", actor, task, rendered,
                     activity.task_completed(actor, task.title))
+        # Last: it locks the project row until the commit, which other writers of the
+        # project wait for (the task's representation does not show progress).
+        count_new_task(task)
     return task, rendered
 
 
@@ -120,8 +122,6 @@ def update_task(kernel: Any, actor: User, task: Task, data: dict[str, Any],
         Task.update(values, updated_at=utcnow()).where(Task.id == task.id).execute()
         if "assignees" in changes:
             _set_assignees(task.id, wanted["assignees"])
-        if PROGRESS_FIELDS & set(changes):
-            recompute_progress(task.project_id)
         task = reload_task(task.id)
         rendered = render_task(kernel, task, actor, request)
         _record(kernel, "task.updated", actor, task, rendered,
@@ -130,6 +130,8 @@ def update_task(kernel: Any, actor: User, task: Task, data: dict[str, Any],
         if completed:
             _record(kernel, "task.completed", actor, task, rendered,
                     activity.task_completed(actor, task.title))
+        if PROGRESS_FIELDS & set(changes):
+            recompute_progress(task.project_id)  # last: see create_task
     return task, rendered
 
 
