@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from synergy.errors import NotFound, ValidationError
+from synergy.errors import NotFound
 from synergy.models import Attachment, Project, ProjectMember, Task, TaskAssignee, User, utcnow
 from synergy.projects import activity
 from synergy.projects.changes import collect_changes
@@ -31,7 +31,11 @@ def reload_task(task_id: int) -> Task:
 
 
 def check_assignees(project_id: int, user_ids: list[int]) -> None:
-    """Every assignee must be a member; one query. Unknown ids read like non-members."""
+    """Every assignee must be a member; one query.
+
+    404, like any other id in a body that points outside what the project shows;
+    unknown user ids read exactly like non-members, so nothing is learnt by guessing.
+    """
     if not user_ids:
         return
     members = {row.user_id for row in ProjectMember.select(ProjectMember.user).where(
@@ -39,8 +43,8 @@ def check_assignees(project_id: int, user_ids: list[int]) -> None:
     strangers = [user_id for user_id in user_ids if user_id not in members]
     if strangers:
         listed = ", ".join(str(user_id) for user_id in strangers)
-        raise ValidationError.for_field(
-            "assignees", f"Not members of this project: {listed}. Add them as members first.")
+        raise NotFound("No member of this project with these ids.", fields={
+            "assignees": [f"Not members of this project: {listed}. Add them as members first."]})
 
 
 def _set_assignees(task_id: int, user_ids: list[int]) -> None:

@@ -115,11 +115,11 @@ def test_assignees_must_be_members(world: World) -> None:
     project_id = world.project["id"]
     bad = world.owner.post("/api/tasks/", {"project": project_id, "title": "x",
                                             "assignees": [world.outsider.user["id"], 999999]})
-    error = assert_error(bad, 400, "validation_error", "assignees")
+    error = assert_error(bad, 404, "not_found", "assignees")
     assert str(world.outsider.user["id"]) in error["fields"]["assignees"][0]
     path = f"/api/tasks/{world.task['id']}/"
-    assert_error(world.owner.patch(path, {"assignees": [world.outsider.user["id"]]}), 400,
-                 "validation_error", "assignees")
+    assert_error(world.owner.patch(path, {"assignees": [world.outsider.user["id"]]}), 404,
+                 "not_found", "assignees")
     both = world.owner.patch(path, {"assignees": [world.member.user["id"],
                                                   world.assignee.user["id"]]})
     assert both.status_code == 200, both.text
