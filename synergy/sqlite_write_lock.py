@@ -20,6 +20,7 @@ SQLite's own lock still guards the data: a writer outside SynergyOS (the
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
 import time
 from pathlib import Path
@@ -39,9 +40,10 @@ class WriteLockTimeout(peewee.OperationalError):
 class SqliteWriteLock:
     """One lock per database file, shared by every connection of every process.
 
-    ``flock`` locks belong to an open file, so each thread opens the side file
-    itself: two threads of one gthread worker exclude each other as two
-    processes do. Re-acquiring in a thread that holds the lock is a no-op.
+    ``flock`` locks belong to an open file, so each thread (and each forked
+    process) opens the side file itself: two threads of one gthread worker
+    exclude each other as two processes do. Re-acquiring in a thread that holds
+    the lock is a no-op.
     """
 
     def __init__(self, database_path: str | Path, timeout: float) -> None:
@@ -51,8 +53,10 @@ class SqliteWriteLock:
 
     def _file(self) -> IO[bytes]:
         handle = getattr(self._local, "file", None)
-        if handle is None:
+        # A forked child must not share its parent's open file: flock would see one owner.
+        if handle is None or self._local.pid != os.getpid():
             handle = self._local.file = open(self.path, "ab")  # noqa: SIM115 (kept per thread)
+            self._local.pid = os.getpid()
             self._local.held = False
         return handle
 

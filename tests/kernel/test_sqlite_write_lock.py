@@ -9,6 +9,7 @@ import fcntl
 import multiprocessing
 import time
 from pathlib import Path
+from typing import Any
 
 import peewee
 import pytest
@@ -180,3 +181,28 @@ def test_each_process_checkpoints_the_wal_after_handing_the_lock_on(counter_db: 
     # Without checkpoints every commit would still be in it: at least a 4 KiB page each.
     assert wal < 0.75 * commits * 4096, wal
     assert database.execute_sql("SELECT count(*) FROM note").fetchone() == (commits,)
+
+
+def _try_lock_in_forked_child(lock: SqliteWriteLock, outcome: Any) -> None:
+    try:
+        lock.acquire()
+    except WriteLockTimeout:
+        outcome.put("refused")
+    else:
+        outcome.put("acquired")
+
+
+def test_a_forked_child_does_not_inherit_its_parents_lock(counter_db: Path) -> None:
+    """gunicorn --preload forks after the app is built: the child must open its own file."""
+    lock = SqliteWriteLock(counter_db, timeout=0.3)
+    lock.acquire()
+    try:
+        context = multiprocessing.get_context("fork")
+        outcome = context.Queue()
+        child = context.Process(target=_try_lock_in_forked_child, args=(lock, outcome))
+        child.start()
+        child.join(30)
+        assert outcome.get(timeout=5) == "refused"
+    finally:
+        lock.release()
+    assert _lock_is_free(counter_db)
