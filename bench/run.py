@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.seed import seed  # noqa: E402
 from synergy import create_app  # noqa: E402
+from synergy.database import open_database  # noqa: E402
 from synergy.models import User  # noqa: E402
 from synergy.settings import Settings  # noqa: E402
 
@@ -128,8 +128,9 @@ def settle(env: dict[str, str]) -> None:
     that neither app pays for the other's checkpoint."""
     url = env["SYNERGY_DATABASE_URL"]
     if url.startswith("sqlite"):
-        with sqlite3.connect(url.split("://", 1)[1][1:], timeout=30) as connection:
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        database = open_database(url)
+        database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        database.close()
 
 
 @contextlib.contextmanager

@@ -87,7 +87,7 @@ def _merge(row: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-USER_MINI_COLUMNS = (User.id, User.username, User.first_name, User.last_name)
+USER_MINI_COLUMNS = tuple(getattr(User, name) for name in USER_MINI_FIELDS)
 
 
 def _mini_from_columns(user_id: int, username: str, first: str, last: str) -> dict[str, Any]:
@@ -113,10 +113,10 @@ def members_of(project_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Members (UserMini + role) of several projects, in the order they joined: one query."""
     members: dict[int, list[dict[str, Any]]] = defaultdict(list)
     rows = _MEMBERS.tuples(ids=list(project_ids)) if project_ids else []
-    for project_id, role, user_id, username, first, last in rows:
-        members[project_id].append({
-            "id": user_id, "username": username, "first_name": first, "last_name": last,
-            "full_name": f"{first} {last}".strip() or username, "role": role})
+    for project_id, role, *user in rows:
+        member = _mini_from_columns(*user)
+        member["role"] = role
+        members[project_id].append(member)
     return members
 
 
