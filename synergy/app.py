@@ -38,7 +38,8 @@ class Kernel:
 
     Plugins receive it in their hooks. Its public attributes are the kernel API:
     ``settings``, ``db``, ``events.record()``, ``enqueue()``, ``mail.send()``,
-    ``permissions.allowed()/require()``, ``connection()``.
+    ``permissions.allowed()/require()``, ``connection()``, and ``routes.find()`` (the
+    installed route a template names, to attach a policy to it).
     """
 
     version = __version__

@@ -96,5 +96,13 @@ class RouteTable:
                 raise PluginError(f"route collision: {route.plugin} wants {route.path},"
                                   f"{clash} {exc}") from None
 
+    def find(self, path: str) -> InstalledRoute | None:
+        """The installed route a template names, whatever its field names and converters.
+
+        ``/api/projects/{id}`` finds ``/api/projects/{project_id:int}``; plugins use it
+        to attach policies to a route (``req.uri_template`` is its ``path``) at start-up.
+        """
+        return self._by_shape.get(_FIELD.sub("{}", normalise(path)))
+
     def for_plugin(self, plugin: str) -> list[InstalledRoute]:
         return [route for route in self.routes if route.plugin == plugin]

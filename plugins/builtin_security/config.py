@@ -17,6 +17,7 @@ _RATE = re.compile(r"\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _ROUTE_RATE = re.compile(r"\s*([A-Z]+)\s+(/api/\S*)\s*=\s*(.+)")
 
+LOGIN_TEMPLATE = "/api/auth/login"
 DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 SETTINGS = (
@@ -40,8 +41,9 @@ SETTINGS = (
     Setting("SYNERGY_SECURITY_API_RATE", default="100/1m",
             help="Authenticated API requests per user."),
     Setting("SYNERGY_SECURITY_ROUTE_RATES", type="list", default=[],
-            help="Extra per-IP policies, comma list of 'METHOD /api/path=count/period', "
-                 "e.g. 'POST /api/projects=30/1m'."),
+            help="Extra per-IP policies, comma list of 'METHOD /api/route=count/period', "
+                 "e.g. 'POST /api/projects=30/1m'. The route is a template "
+                 "(/api/projects/{id}/tasks); an unknown one stops start-up."),
     Setting("SYNERGY_SECURITY_LOCKOUT_THRESHOLD", type="int", default=10, minimum=0,
             help="Failed logins for one account within the window that lock it (0: never)."),
     Setting("SYNERGY_SECURITY_LOCKOUT_WINDOW_MINUTES", type="int", default=15, minimum=1,
@@ -68,11 +70,16 @@ class Rate:
 
 @dataclass(frozen=True)
 class RoutePolicy:
-    """A limit on one method and path; ``per`` is ``ip`` or ``account`` (the login name)."""
+    """A limit on one method of one route; ``per`` is ``ip`` or ``account`` (the login name).
+
+    ``template`` is the route's template as installed (``req.uri_template`` once
+    Falcon has routed a request), never a path: every spelling of a path that
+    reaches the responder meets the policy.
+    """
 
     name: str
     method: str
-    path: str
+    template: str
     per: str
     rate: Rate
 
@@ -88,11 +95,28 @@ def parse_rate(name: str, text: str) -> Rate | None:
     return Rate(int(count), int(multiple or 1) * _UNIT_SECONDS[unit])
 
 
-def route_policies(settings: Any) -> list[RoutePolicy]:
-    """The built-in per-route policies followed by ``SYNERGY_SECURITY_ROUTE_RATES``."""
+def _route_template(routes: Any, source: str, method: str, path: str) -> str:
+    """The installed template of ``path`` (any field names), refusing unknown routes."""
+    route = routes.find(path)
+    if route is None:
+        raise ConfigurationError(f"{source}: no route {path}; name an existing route template "
+                                 "as listed by 'synergy plugins', e.g. /api/projects or "
+                                 "/api/projects/{id}/tasks")
+    if method not in route.methods:
+        raise ConfigurationError(f"{source}: {route.path} has no {method} responder (it has "
+                                 f"{', '.join(sorted(route.methods))})")
+    return route.path
+
+
+def route_policies(settings: Any, routes: Any) -> list[RoutePolicy]:
+    """The built-in per-route policies followed by ``SYNERGY_SECURITY_ROUTE_RATES``.
+
+    ``routes`` is the kernel's route table: each policy is bound to the template of
+    an installed route, so a mistyped path stops start-up instead of limiting nothing.
+    """
     builtin = (
-        ("login", "POST", "/api/auth/login", "ip", "SYNERGY_SECURITY_LOGIN_RATE"),
-        ("login_account", "POST", "/api/auth/login", "account",
+        ("login", "POST", LOGIN_TEMPLATE, "ip", "SYNERGY_SECURITY_LOGIN_RATE"),
+        ("login_account", "POST", LOGIN_TEMPLATE, "account",
          "SYNERGY_SECURITY_LOGIN_ACCOUNT_RATE"),
         ("register", "POST", "/api/auth/register", "ip", "SYNERGY_SECURITY_REGISTER_RATE"),
         ("password_reset", "POST", "/api/auth/password-reset", "ip",
@@ -104,7 +128,8 @@ def route_policies(settings: Any) -> list[RoutePolicy]:
     for name, method, path, per, setting in builtin:
         rate = parse_rate(setting, settings[setting])
         if rate is not None:
-            policies.append(RoutePolicy(name, method, path, per, rate))
+            template = _route_template(routes, setting, method, path)
+            policies.append(RoutePolicy(name, method, template, per, rate))
     for entry in settings.security_route_rates:
         match = _ROUTE_RATE.fullmatch(entry)
         if not match:
@@ -113,8 +138,10 @@ def route_policies(settings: Any) -> list[RoutePolicy]:
         method, path, text = match.groups()
         rate = parse_rate("SYNERGY_SECURITY_ROUTE_RATES", text)
         if rate is not None:
-            path = path.rstrip("/")
-            policies.append(RoutePolicy(f"route:{method} {path}", method, path, "ip", rate))
+            template = _route_template(routes, f"SYNERGY_SECURITY_ROUTE_RATES entry {entry!r}",
+                                       method, path)
+            policies.append(RoutePolicy(f"route:{method} {template}", method, template, "ip",
+                                        rate))
     return policies
 
 

@@ -1,4 +1,9 @@
-"""Security headers on every response, errors and unknown paths included."""
+"""Security headers on every response, errors and unknown paths included.
+
+``Cache-Control: no-store`` is attached to the routes under ``/api/auth/`` and
+``/api/security/`` by the template Falcon resolved (so every spelling of their
+paths gets it) and to responses that reached no route at all.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,13 @@ from typing import Any
 import falcon
 
 NO_STORE_PREFIXES = ("/api/auth/", "/api/security/")
+
+
+def _needs_no_store(req: falcon.Request) -> bool:
+    template = req.uri_template
+    if template is None:
+        return True
+    return (template + "/").startswith(NO_STORE_PREFIXES)
 
 
 class SecurityHeadersMiddleware:
@@ -26,6 +38,5 @@ class SecurityHeadersMiddleware:
                          req_succeeded: bool) -> None:
         for name, value in self.headers.items():
             resp.set_header(name, value)
-        path = req.path if req.path.endswith("/") else req.path + "/"
-        if path.startswith(NO_STORE_PREFIXES):
+        if _needs_no_store(req):
             resp.set_header("Cache-Control", "no-store")

@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import falcon
+from synergy_security.config import LOGIN_TEMPLATE
 
 from synergy.errors import SynergyError
 from synergy.http import read_json
 from synergy.models import User
 
-LOGIN_PATH = "/api/auth/login"
 _CACHE = "security_login_target"
 
 
 def is_login(req: falcon.Request) -> bool:
-    return req.method == "POST" and (req.path.rstrip("/") or "/") == LOGIN_PATH
+    """A request the login responder answers: by the route Falcon resolved, not the path."""
+    return req.method == "POST" and req.uri_template == LOGIN_TEMPLATE
 
 
 def login_target(req: falcon.Request) -> tuple[str, User | None]:

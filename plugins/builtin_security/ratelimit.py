@@ -2,7 +2,8 @@
 per-user budget for every authenticated request (counted by :mod:`synergy_security.api_budget`).
 
 Route policies are checked in ``process_resource`` (after routing, so unknown
-paths cost nothing) and so is the per-user budget, since the kernel's
+paths cost nothing; matched by the route template Falcon resolved, never by the
+path string), and so is the per-user budget, since the kernel's
 authentication middleware sets ``req.context.user`` there. The client IP is the
 kernel's ``req.context.client_ip``, which believes ``X-Forwarded-For`` only
 from ``SYNERGY_TRUSTED_PROXIES``. Only the first refused request of a window
@@ -80,12 +81,14 @@ class RateLimitMiddleware:
         if not self.enabled or getattr(req.context, "database_error", None) is not None:
             return
         state = services(self.kernel)
-        path = req.path.rstrip("/") or "/"
+        # The route Falcon resolved, so every spelling of its path meets its policies.
+        template = req.uri_template
         checks: list[tuple[str, str, str | None, Rate]] = [
             (policy.name, policy.per,
              _account_key(req) if policy.per == "account" else req.context.client_ip,
              policy.rate)
-            for policy in state.policies if policy.method == req.method and policy.path == path]
+            for policy in state.policies
+            if policy.method == req.method and policy.template == template]
         if req.context.user is not None and state.api_rate is not None:
             checks.append(("api", "user", str(req.context.user.id), state.api_rate))
         decisions = []

@@ -34,7 +34,8 @@ def services(kernel: Any) -> SecurityServices:
         counters = make_counters(kernel)
         found = SecurityServices(counters=counters, api_budget=ApiBudget(counters),
                                  lockout=Lockout(kernel.settings, counters),
-                                 policies=route_policies(kernel.settings),
+                                 policies=route_policies(kernel.settings,
+                                                          kernel.routes),
                                  api_rate=api_rate(kernel.settings))
         _BY_KERNEL[kernel] = found
     return found

@@ -1,8 +1,9 @@
 """The kernel's own middleware, installed before any plugin middleware.
 
 Order matters and is fixed: request context (id, client IP, timing, log
-line), database connection (opened first, closed last, pending jobs flushed
-after the response is built), CORS, authentication.
+line; a non-canonical path is refused there, before routing), database
+connection (opened first, closed last, pending jobs flushed after the response
+is built), CORS, authentication.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import peewee
 
 from synergy.errors import AuthenticationFailed, ConfigurationError, ServiceUnavailable
 from synergy.http.client_ip import client_ip, parse_networks
+from synergy.http.paths import require_canonical_path
 
 if TYPE_CHECKING:
     from synergy.app import Kernel
@@ -44,6 +46,7 @@ class RequestContextMiddleware:
         req.context.session_id = None
         req.context.client_ip = client_ip(req.remote_addr, req.get_header("X-Forwarded-For"),
                                           self.trusted)
+        require_canonical_path(req.env)
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
                          req_succeeded: bool) -> None:
