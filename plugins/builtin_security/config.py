@@ -53,7 +53,8 @@ SETTINGS = (
     Setting("SYNERGY_SECURITY_RETENTION_DAYS", type="int", default=365, minimum=1,
             help="Security events older than this are deleted by a daily job."),
     Setting("SYNERGY_SECURITY_CONTENT_SECURITY_POLICY", default=DEFAULT_CSP,
-            help="Content-Security-Policy header sent with every response."),
+            help="Content-Security-Policy header sent with every response that does not "
+                 "set a stricter one of its own (attachment downloads do)."),
     Setting("SYNERGY_SECURITY_HSTS_SECONDS", type="int", default=31536000, minimum=0,
             help="Strict-Transport-Security max-age in production mode (0: no header)."),
 )

@@ -1,5 +1,8 @@
 """Security headers on every response, errors and unknown paths included.
 
+The plugin fills in what a response lacks and never overwrites a header the
+responder chose: an attachment download sets a stricter CSP
+(``default-src 'none'; sandbox``) and its own ``Cache-Control``, and those win.
 ``Cache-Control: no-store`` is attached to the routes under ``/api/auth/`` and
 ``/api/security/`` by the template Falcon resolved (so every spelling of their
 paths gets it) and to responses that reached no route at all.
@@ -37,6 +40,7 @@ class SecurityHeadersMiddleware:
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
                          req_succeeded: bool) -> None:
         for name, value in self.headers.items():
-            resp.set_header(name, value)
-        if _needs_no_store(req):
+            if resp.get_header(name) is None:
+                resp.set_header(name, value)
+        if resp.get_header("Cache-Control") is None and _needs_no_store(req):
             resp.set_header("Cache-Control", "no-store")

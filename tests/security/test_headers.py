@@ -9,6 +9,9 @@ import falcon.testing
 
 from synergy.app import Kernel
 from tests.conftest import Api
+from tests.plugins import own_headers
+from tests.plugins.own_headers import OWN_HEADERS
+from tests.projects.conftest import upload
 
 _PARAM = re.compile(r"\{[^}]*\}")
 EXPECTED = {
@@ -53,3 +56,38 @@ def test_hsts_only_in_production(make_secure_app: Callable[..., Kernel]) -> None
     assert result.status_code == 404
     assert result.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     assert result.headers["Content-Security-Policy"] == "default-src 'self'"
+
+
+def test_a_header_the_responder_set_is_kept_and_the_rest_filled_in(
+        make_secure_app: Callable[..., Kernel]) -> None:
+    """Issue #10 row 6: the plugin only fills in what a response lacks."""
+    api = Api(make_secure_app(own_headers))
+    result = api.get("/api/own-headers/")
+    assert result.status_code == 200
+    for name, value in OWN_HEADERS.items():
+        assert result.headers[name] == value, name
+    assert result.headers["X-Content-Type-Options"] == "nosniff"
+    assert result.headers["Referrer-Policy"] == "same-origin"
+    # Also when the responder raised after choosing its headers.
+    refused = api.delete("/api/own-headers/")
+    assert refused.status_code == 403
+    assert refused.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert refused.headers["X-Frame-Options"] == "DENY"
+
+
+def test_attachment_downloads_keep_their_sandbox_csp(
+        make_secure_app: Callable[..., Kernel]) -> None:
+    kernel = make_secure_app(SYNERGY_ALLOWED_UPLOAD_TYPES="txt,html")
+    owner = Api(kernel).as_new_user("olivia")
+    project = owner.post("/api/projects/", {"name": "Pages"}).json
+    task = owner.post("/api/tasks/", {"project": project["id"], "title": "Publish"}).json
+    for name, content in (("p.html", b"<html><script>alert(1)</script></html>"),
+                          ("notes.txt", b"hello\n")):
+        uploaded = upload(owner, task["id"], name, content)
+        assert uploaded.status_code == 201, uploaded.text
+        download = owner.get(uploaded.json["download_url"])
+        assert download.status_code == 200
+        assert download.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+        assert download.headers["Cache-Control"] == "private, no-store"
+        assert download.headers["X-Frame-Options"] == "DENY"
+        assert download.headers["Referrer-Policy"] == "same-origin"
