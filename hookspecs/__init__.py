@@ -171,6 +171,32 @@ def synergy_permission(
 
 
 @hookspec
+def synergy_password_checked(
+    kernel: Any, user: Any, succeeded: bool, purpose: str, client: Any, request: Any
+) -> None:
+    """The kernel checked the password of an existing account (called synchronously).
+
+    ``purpose`` is ``"login"``, ``"change_password"`` or ``"email_change"``: a
+    login, or the current password a sensitive account change requires.
+    ``succeeded`` is ``False`` for a wrong password and also for a right one
+    that was refused (inactive account, or ``auth.login`` denied by a
+    permission rule, as during a lockout). ``user`` is the account,
+    ``client`` has ``ip`` and ``user_agent``, ``request`` is the Falcon
+    request (``None`` outside HTTP) and ``kernel`` the app. Called before the
+    answer leaves, so a lockout counted here holds from the very next attempt;
+    unknown login names are not reported (there is no account to count). An
+    exception is logged and the other plugins are still called. The return
+    value is ignored. The security plugin counts failures towards its lockout
+    here::
+
+        @hookimpl
+        def synergy_password_checked(kernel, user, succeeded, client):
+            if not succeeded:
+                count_failure(user, client.ip)
+    """
+
+
+@hookspec
 def synergy_extend_resource(
     kernel: Any, kind: str, objects: list[Any], user: Any, request: Any
 ) -> dict[Any, dict[str, Any]] | None:

@@ -28,6 +28,11 @@ KERNEL_EVENT_TYPES: tuple[EventType, ...] = (
               {"user": _USER, "email": "ada@example.com", "account_found": True, **_CLIENT}),
     EventType("auth.password_reset", "A password was reset with a token; all sessions ended.",
               {"user": _USER, "sessions_revoked": 1, **_CLIENT}),
+    EventType("auth.email_change_requested",
+              "A user asked to change their e-mail (password checked; a link went to the new "
+              "address).", {"user": _USER, **_CLIENT}),
+    EventType("auth.email_changed", "A user confirmed a new e-mail address from its mailbox.",
+              {"user": _USER, **_CLIENT}),
     EventType("auth.token_reuse_detected",
               "A rotated refresh token was presented again; its session was revoked.",
               {"user": _USER, "session_id": "9f…", **_CLIENT}),

@@ -19,7 +19,7 @@ from synergy.contributions import EventType, Job, Migration
 from synergy.default_permissions import synergy_permission  # noqa: F401  (hook implementation)
 from synergy.event_catalogue import KERNEL_EVENT_TYPES
 from synergy.migrations import MigrationContext
-from synergy.models import KERNEL_MODELS
+from synergy.models import KERNEL_MODELS, EmailChangeRequest
 from synergy.projects.progress import recount_every_project
 from synergy.projects.resources import project_routes
 from synergy.system.resources import system_routes
@@ -60,12 +60,19 @@ def _project_task_totals(context: MigrationContext) -> None:
     recount_every_project()
 
 
+def _email_change_requests(context: MigrationContext) -> None:
+    """Pending e-mail changes, confirmed from the new address (a new database has it already)."""
+    if EmailChangeRequest._meta.table_name not in context.db.get_tables():
+        context.create_tables(EmailChangeRequest)
+
+
 @hookimpl
 def synergy_migrations() -> list[Migration]:
     return [Migration("0001_initial", _initial),
             Migration("0002_task_progress_index", _progress_index),
             Migration("0003_task_board_index", _board_index),
-            Migration("0004_project_task_totals", _project_task_totals)]
+            Migration("0004_project_task_totals", _project_task_totals),
+            Migration("0005_email_change_requests", _email_change_requests)]
 
 
 @hookimpl

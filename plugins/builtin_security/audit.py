@@ -1,11 +1,11 @@
-"""Audit middleware: failed authorisations and failed logins, recorded as responses leave.
+"""Audit middleware: failed authorisations, recorded as responses leave.
 
 Every 403 becomes a ``permission_denied`` entry (ASVS 16.3.2), and so does a 404
 that a permission refusal produced (``require(..., hide=True)``): the plugin's
 permission hook notes refusals on the request, so a genuine "no such object"
-404 is not logged as a denial. Failed logins feed the lockout counter here,
-synchronously, rather than from the asynchronous outbox, so the threshold
-holds from the very next attempt.
+404 is not logged as a denial. Failed logins feed the lockout through the
+kernel's ``synergy_password_checked`` hook (see ``plugin.py``), synchronously,
+whatever path or command checked the password.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import logging
 from typing import Any
 
 import falcon
-from synergy_security.login_target import is_login, login_target
 from synergy_security.security_log import record_security_event
-from synergy_security.services import services
 
 log = logging.getLogger("synergy.security")
 
@@ -47,8 +45,6 @@ class AuditMiddleware:
         denials = getattr(req.context, DENIALS_ATTRIBUTE, None) or []
         if status == 403 or (status == 404 and denials):
             self._permission_denied(req, status, denials)
-        if is_login(req) and status in (200, 401):
-            self._login_outcome(req, succeeded=status == 200)
 
     @staticmethod
     def _permission_denied(req: falcon.Request, status: int, denials: list[str]) -> None:
@@ -59,13 +55,3 @@ class AuditMiddleware:
             description=f"{req.method} {req.path} refused ({status})",
             metadata={"method": req.method, "path": req.path, "status": status,
                       "actions": sorted(set(denials))})
-
-    def _login_outcome(self, req: falcon.Request, *, succeeded: bool) -> None:
-        _, user = login_target(req)
-        if user is None:
-            return
-        lockout = services(self.kernel).lockout
-        if succeeded:
-            lockout.clear_failures(user.id)
-        else:
-            lockout.record_failure(user, req.context.client_ip, req.user_agent or "")

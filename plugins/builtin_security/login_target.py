@@ -5,18 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import falcon
-from synergy_security.config import LOGIN_TEMPLATE
 
 from synergy.errors import SynergyError
 from synergy.http import read_json
 from synergy.models import User
 
 _CACHE = "security_login_target"
-
-
-def is_login(req: falcon.Request) -> bool:
-    """A request the login responder answers: by the route Falcon resolved, not the path."""
-    return req.method == "POST" and req.uri_template == LOGIN_TEMPLATE
 
 
 def login_target(req: falcon.Request) -> tuple[str, User | None]:

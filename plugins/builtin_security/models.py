@@ -11,7 +11,7 @@ EVENT_TYPES = (
     "login_success", "login_failed", "logout", "password_change", "password_reset_request",
     "password_reset", "rate_limit", "registration", "other",
     "account_locked", "account_unlocked", "token_reuse_detected", "permission_denied",
-    "session_revoked",
+    "session_revoked", "email_change_request", "email_change",
 )
 
 

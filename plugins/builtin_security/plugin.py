@@ -57,6 +57,17 @@ def synergy_middleware(kernel: Any) -> list[Any]:
 
 
 @hookimpl
+def synergy_password_checked(kernel: Any, user: Any, succeeded: bool, client: Any) -> None:
+    """Feed the lockout: a wrong password (login or a sensitive change) counts as a failure,
+    a right one clears the count."""
+    lockout = services(kernel).lockout
+    if succeeded:
+        lockout.clear_failures(user.id)
+    else:
+        lockout.record_failure(user, client.ip, client.user_agent)
+
+
+@hookimpl
 def synergy_on_event(event: Any) -> None:
     record_kernel_event(event)
 

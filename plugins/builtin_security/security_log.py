@@ -24,6 +24,8 @@ KERNEL_EVENT_MAP = {
     "auth.password_reset_requested": "password_reset_request",
     "auth.password_reset": "password_reset",
     "auth.token_reuse_detected": "token_reuse_detected",
+    "auth.email_change_requested": "email_change_request",
+    "auth.email_changed": "email_change",
 }
 
 _SECRET_KEY = re.compile(r"pass|token|secret|refresh|access|authorization|cookie", re.I)
@@ -37,6 +39,8 @@ _DESCRIPTIONS = {
     "password_change": "{name} changed their password",
     "password_reset_request": "Password reset requested for {name}",
     "password_reset": "Password of {name} was reset",
+    "email_change_request": "{name} asked to change their e-mail",
+    "email_change": "{name} confirmed a new e-mail address",
     "token_reuse_detected": "A rotated refresh token of {name} was presented again; "
                             "the session was revoked",
 }

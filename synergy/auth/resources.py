@@ -8,9 +8,10 @@ import falcon
 import peewee
 
 from synergy.auth import schemas
+from synergy.auth.email_change import EmailChanges
 from synergy.auth.service import Client, TokenPair
 from synergy.contributions import Route
-from synergy.errors import AuthenticationFailed, Conflict
+from synergy.errors import AuthenticationFailed, Conflict, ValidationError
 from synergy.http import endpoint, iso
 from synergy.models import User
 
@@ -112,8 +113,13 @@ class UpdateProfile(_AuthResource):
     def _update(self, req: falcon.Request) -> User:
         user: User = req.context.user
         changes = dict(req.context.body)
-        self.auth.ensure_unique(username=changes.get("username"), email=changes.get("email"),
-                                exclude=user.id)
+        # PUT sends the whole profile back, e-mail included; only a different one is refused.
+        if changes.pop("email", user.email) != user.email:
+            raise ValidationError(
+                "Change the e-mail with POST /api/auth/email-change/ (it needs your password "
+                "and a confirmation from the new address).",
+                fields={"email": ["Use POST /api/auth/email-change/ to change it."]})
+        self.auth.ensure_unique(username=changes.get("username"), exclude=user.id)
         if "username" in changes:
             changes["username_key"] = changes["username"].lower()
         if changes:
@@ -134,8 +140,30 @@ class ChangePassword(_AuthResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = req.context.body
         self.auth.change_password(req.context.user, body["old_password"], body["new_password"],
-                                  client_of(req), req.context.session_id)
+                                  client_of(req), req.context.session_id, request=req)
         resp.media = {"message": "Password changed; other sessions were ended."}
+
+
+class EmailChange(_AuthResource):
+    @endpoint("Ask to change the caller's e-mail: needs the current password; a link goes to "
+              "the new address and a notice to the old one", body=schemas.EmailChangeBody,
+              response=schemas.MessageOut, status=202, tags=("auth",),
+              errors=(400, 401, 409))
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = req.context.body
+        EmailChanges(self.kernel).request(req.context.user, body["new_email"], body["password"],
+                                          client_of(req), request=req)
+        resp.media = {"message": "A confirmation link was sent to the new address; the e-mail "
+                                 "changes once it is opened."}
+
+
+class EmailChangeConfirm(_AuthResource):
+    @endpoint("Confirm a new e-mail with the token mailed to it (works once)",
+              body=schemas.EmailChangeConfirmBody, response=schemas.MessageOut, public=True,
+              tags=("auth",), errors=(400, 409))
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        EmailChanges(self.kernel).confirm(req.context.body["token"], client_of(req))
+        resp.media = {"message": "Your e-mail address has been changed."}
 
 
 class PasswordReset(_AuthResource):
@@ -168,6 +196,8 @@ def auth_routes(kernel: Any) -> list[Route]:
         Route("/api/auth/user", CurrentUser(kernel)),
         Route("/api/auth/user/update", UpdateProfile(kernel)),
         Route("/api/auth/change-password", ChangePassword(kernel)),
+        Route("/api/auth/email-change", EmailChange(kernel)),
+        Route("/api/auth/email-change-confirm", EmailChangeConfirm(kernel)),
         Route("/api/auth/password-reset", PasswordReset(kernel)),
         Route("/api/auth/password-reset-confirm", PasswordResetConfirm(kernel)),
     ]

@@ -38,6 +38,16 @@ class ChangePasswordBody(Schema):
     new_password = String(max_length=128, strip=False)
 
 
+class EmailChangeBody(Schema):
+    new_email = Email()
+    password = String(min_length=1, max_length=1024, strip=False,
+                      description="Your current password.")
+
+
+class EmailChangeConfirmBody(Schema):
+    token = String(min_length=10, max_length=256, description="The token from the link.")
+
+
 class PasswordResetBody(Schema):
     email = String(min_length=3, max_length=254)
 
@@ -50,7 +60,8 @@ class PasswordResetConfirmBody(Schema):
 
 class ProfileBody(Schema):
     username = String(min_length=3, max_length=30, pattern=USERNAME_PATTERN)
-    email = Email()
+    email = Email(description="Must stay the current address: change it with "
+                              "POST /api/auth/email-change/.")
     first_name = String(max_length=50, pattern=NAME_PATTERN)
     last_name = String(max_length=50, pattern=NAME_PATTERN)
     bio = String(max_length=2000, default="")

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from synergy.app import Kernel
 
 INVALID_CREDENTIALS = "Invalid username/e-mail or password."
+WRONG_CURRENT_PASSWORD = ("The current password is wrong, or the account is locked after too "
+                          "many failed attempts.")
 _USER_ROW = RowShape(User)
 
 
@@ -153,6 +155,8 @@ class AuthService:
                 self.kernel.events.record("auth.login_failed", actor=user, payload={
                     "user": user_summary(user), "username": identifier[:150], "reason": reason,
                     **client.as_payload()})
+            if user is not None:
+                self.password_checked(user, False, "login", client, request)
             raise AuthenticationFailed(INVALID_CREDENTIALS, code="invalid_credentials")
         with self.kernel.db.atomic():
             updates: dict[Any, Any] = {User.last_login: utcnow()}
@@ -165,7 +169,36 @@ class AuthService:
                 "user": user_summary(user), "username": identifier[:150],
                 "session_id": pair.session_id, "hash_upgraded": bool(new_hash),
                 **client.as_payload()})
+        self.password_checked(user, True, "login", client, request)
         return user, pair
+
+    def password_checked(self, user: User, succeeded: bool, purpose: str, client: Client,
+                         request: Any = None) -> None:
+        """Tell plugins (``synergy_password_checked``) how a password check of ``user`` ended.
+
+        The security plugin's lockout counts failures here, whatever route or
+        command checked the password.
+        """
+        self.kernel.plugins.call_each("synergy_password_checked", kernel=self.kernel, user=user,
+                                      succeeded=succeeded, purpose=purpose, client=client,
+                                      request=request)
+
+    def verify_current_password(self, user: User, password: str, client: Client, *,
+                                purpose: str, field: str, request: Any = None) -> None:
+        """Require the caller's current password before a sensitive account change.
+
+        An access token alone must not change what protects the account. The check
+        is a login in all but name: a wrong password counts as a failed login for
+        the account, and an account that may not log in now (inactive, or locked
+        by the security plugin's ``auth.login`` rule) may not make the change
+        either; both answer the same 400 on ``field``.
+        """
+        matches, _ = self.hasher.verify(password, user.password)
+        allowed = (matches and user.is_active
+                   and self.kernel.permissions.allowed(user, "auth.login", user, request))
+        self.password_checked(user, allowed, purpose, client, request)
+        if not allowed:
+            raise ValidationError(WRONG_CURRENT_PASSWORD, fields={field: ["Wrong password."]})
 
     def refresh(self, token: str, client: Client) -> TokenPair:
         """Rotate: the presented refresh token dies, a new pair is issued.
@@ -238,11 +271,9 @@ class AuthService:
     # Passwords -----------------------------------------------------------------------
 
     def change_password(self, user: User, old: str, new: str, client: Client,
-                        current_session: str | None) -> None:
-        matches, _ = self.hasher.verify(old, user.password)
-        if not matches:
-            raise ValidationError("The current password is wrong.",
-                                  fields={"old_password": ["Wrong password."]})
+                        current_session: str | None, request: Any = None) -> None:
+        self.verify_current_password(user, old, client, purpose="change_password",
+                                     field="old_password", request=request)
         if old == new:
             raise ValidationError("Choose a password different from the current one.",
                                   fields={"new_password": ["Same as the current password."]})

@@ -15,7 +15,13 @@ from synergy.models.projects import (
     Task,
     TaskAssignee,
 )
-from synergy.models.users import ROLES, AuthSession, PasswordResetToken, User
+from synergy.models.users import (
+    ROLES,
+    AuthSession,
+    EmailChangeRequest,
+    PasswordResetToken,
+    User,
+)
 
 KERNEL_MODELS = (
     User,
@@ -29,6 +35,7 @@ KERNEL_MODELS = (
     Attachment,
     Event,
     OutgoingMail,
+    EmailChangeRequest,
 )
 
 __all__ = [
@@ -42,6 +49,7 @@ __all__ = [
     "AuthSession",
     "BaseModel",
     "Comment",
+    "EmailChangeRequest",
     "Event",
     "JSONField",
     "OutgoingMail",

@@ -60,6 +60,21 @@ class AuthSession(BaseModel):
         indexes = ((("user", "revoked_at"), False),)
 
 
+class EmailChangeRequest(BaseModel):
+    """A pending change of an account's e-mail, applied when the new address confirms it.
+
+    Only the SHA-256 of the link's token is stored; a newer request of the same
+    account supersedes (uses up) the older ones.
+    """
+
+    user = peewee.ForeignKeyField(User, backref="email_changes", on_delete="CASCADE")
+    new_email = peewee.CharField(max_length=254)
+    token_hash = peewee.CharField(max_length=64, unique=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField()
+    used_at = peewee.DateTimeField(null=True)
+
+
 class PasswordResetToken(BaseModel):
     """A single-use reset token; only its SHA-256 is stored."""
 

@@ -96,7 +96,8 @@ class OpenAPI:
 
 
 class UserQuery(Schema):
-    q = String(required=False, max_length=100, description="Matches username, names, e-mail.")
+    q = String(required=False, max_length=100,
+               description="Matches username and names (staff: also e-mail addresses).")
 
 
 class UserBrief(UserMini):
@@ -104,7 +105,11 @@ class UserBrief(UserMini):
 
 
 class Users:
-    """A directory to pick members from: minimal fields, e-mail only for staff."""
+    """A directory to pick members from: minimal fields, e-mail only for staff.
+
+    Only staff search by e-mail: an exact-address match for anyone else would
+    tell them whether an address is registered (an account-enumeration oracle).
+    """
 
     def __init__(self, kernel: Any) -> None:
         self.kernel = kernel
@@ -122,8 +127,6 @@ class Users:
                          | User.last_name.contains(needle))
             if staff:
                 condition |= User.email.contains(needle)
-            elif "@" in text:
-                condition |= User.email == needle
             query = query.where(condition)
         query = query.order_by(User.username_key)
 

@@ -80,6 +80,8 @@ def test_every_hook_takes_effect(make_app: Callable[..., Kernel]) -> None:
     assert_error(api.as_new_user("ok2").post("/api/every-hook/stopwatches/", {"lable": "x"}),
                  400, "validation_error", "lable")
 
+    assert api.post("/api/auth/login/", {"username": "okay", "password": "wrong"}
+                    ).status_code == 401
     with kernel.connection():
         assert Stopwatch.select().count() == 1
         records = {(r.kind, r.value) for r in HookRecord.select()}
@@ -87,7 +89,7 @@ def test_every_hook_takes_effect(make_app: Callable[..., Kernel]) -> None:
         kernel.enqueue("every_hook.record", "job", "ran")
         kernel.enqueue("every_hook.tick")
         records = {(r.kind, r.value) for r in HookRecord.select()}
-        assert {("job", "ran"), ("tick", "bonjour")} <= records
+        assert {("job", "ran"), ("tick", "bonjour"), ("password", "okay login False")} <= records
         user = kernel.auth.create_user(username="staffer", email="s@example.com",
                                        password="Correct-Horse-42", is_staff=True)
         extended = kernel.plugins.pm.hook.synergy_extend_resource(

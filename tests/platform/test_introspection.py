@@ -31,7 +31,7 @@ def test_api_lists_plugins_contributions_and_errors(install_entry_points, make_s
         plugin = body["plugins"][1]
         assert plugin["version"] == "1.2.3"
         assert plugin["source"] == "entry point"
-        assert "synergy_on_event" in plugin["hooks"] and len(plugin["hooks"]) == 13
+        assert "synergy_on_event" in plugin["hooks"] and len(plugin["hooks"]) == 14
         assert plugin["routes"] == [{"path": "/api/every-hook/stopwatches/",
                                      "methods": ["GET", "POST"]}]
         assert plugin["models"] == ["every_hook_stopwatch", "every_hook_record"]

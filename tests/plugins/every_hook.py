@@ -168,6 +168,11 @@ def synergy_permission(user: Any, action: str) -> bool | None:
 
 
 @hookimpl
+def synergy_password_checked(user: Any, succeeded: bool, purpose: str) -> None:
+    HookRecord.create(kind="password", value=f"{user.username} {purpose} {succeeded}")
+
+
+@hookimpl
 def synergy_extend_resource(kind: str, objects: list[Any]) -> dict[Any, dict[str, Any]]:
     return {obj.id: {"every_hook_kind": kind} for obj in objects}
 

@@ -149,7 +149,7 @@ def test_event_types_cover_the_original_and_the_new_ones() -> None:
                 "password_reset_request", "password_reset", "rate_limit", "registration",
                 "other"}
     added = {"account_locked", "account_unlocked", "token_reuse_detected",
-             "permission_denied", "session_revoked"}
+             "permission_denied", "session_revoked", "email_change_request", "email_change"}
     assert set(EVENT_TYPES) == original | added
 
 
