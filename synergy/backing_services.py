@@ -83,6 +83,13 @@ ENQUEUE_IN = Use("jobs.enqueue_in", "queue", Failure.OPEN,
                  "delayed retries are not queued; the sweeps find the due rows")
 PERIODIC_CLAIM = Use("jobs.periodic_claim", "queue", Failure.OPEN,
                      "periodic jobs run without their once-per-minute claim")
+DEQUEUE = Use("jobs.dequeue", "queue", Failure.OPEN,
+              "workers find no jobs and poll again every second")
+READ_SCHEDULE = Use("jobs.read_schedule", "queue", Failure.OPEN,
+                    "scheduled jobs (retries) wait until it is back")
+WORKER_ENQUEUE = Use("jobs.worker_enqueue", "queue", Failure.OPEN,
+                     "workers skip their own enqueues: periodic jobs run at their next "
+                     "minute, and the sweeps find due deliveries and mail")
 # Names the health check in the outage log, whichever service it probed.
 HEALTH = Use("health", "", Failure.OPEN, "GET /api/auth/health/ reports it down")
 
@@ -99,20 +106,31 @@ class BackingService:
         self._down_since: float | None = None
         self._retry_at = 0.0
         self._fell_back: Counter[str] = Counter()
+        self._local = threading.local()
 
     @property
     def state(self) -> str:
         return "ok" if self._down_since is None else "down"
 
     def call(self, use: Use, func: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
-        """``func(*args, **kwargs)``, or the outage behaviour of ``use`` when the service is out."""
+        """``func(*args, **kwargs)``, or the outage behaviour of ``use`` when the service is out.
+
+        The outermost use decides: a call made inside another call to the same
+        service (Huey's ``enqueue`` inside :meth:`JobQueue.enqueue`) runs as is
+        and its failure reaches the outer one.
+        """
+        if getattr(self._local, "inside", False):
+            return func(*args, **kwargs)
         if self._down_since is not None and time.monotonic() < self._retry_at:
             return self._fall_back(use, None)
+        self._local.inside = True
         try:
             result = func(*args, **kwargs)
         except self.errors as exc:
             self._failed(use, exc)
             return self._fall_back(use, exc)
+        finally:
+            self._local.inside = False
         if self._down_since is not None:
             self._recovered()
         return result

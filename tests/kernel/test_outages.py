@@ -14,7 +14,9 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -188,6 +190,23 @@ def test_lockout_counting_fails_open_while_redis_is_out(
         assert_error(_login(anonymous, "wrong-password"), 401, "invalid_credentials")
     assert _login(anonymous, PASSWORD).status_code == 200
     assert len(outage_log(logging.ERROR)) == 1
+
+
+def test_a_worker_logs_a_queue_outage_once_and_keeps_polling(tmp_path: Path) -> None:
+    """Huey's consumer alone logs a traceback at every failed poll (several per second)."""
+    env = {**os.environ, "SYNERGY_DATA_DIR": str(tmp_path / "data"),
+           "SYNERGY_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+           "SYNERGY_PASSWORD_HASHING": "fast", "SYNERGY_QUEUE_IMMEDIATE": "false",
+           "SYNERGY_QUEUE_NAME": unique_queue_name()}
+    env.pop("SYNERGY_DATABASE_URL", None)
+    worker = subprocess.Popen([str(Path(sys.executable).parent / "synergy"), "worker",
+                               "--concurrency", "2"], env=env, cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(4)
+    worker.send_signal(signal.SIGINT)
+    output, _ = worker.communicate(timeout=30)
+    assert output.count("redis is unavailable") == 1, output
+    assert "Error reading" not in output and "Traceback" not in output, output
 
 
 def _replace_queue_file(path: Path) -> Path:
