@@ -187,7 +187,8 @@ class BackingServices:
     def __init__(self, redis_url: str, queue: huey.Huey) -> None:
         self.by_name: dict[str, BackingService] = {}
         if redis_url:
-            client = redis.Redis.from_url(redis_url, **REDIS_TIMEOUTS)
+            # Short timeouts: a health check must answer before its caller gives up.
+            client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
             self.by_name["redis"] = BackingService("redis", (redis.RedisError,), client.ping)
         if queue.immediate:
             return

@@ -15,6 +15,7 @@ import fcntl
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -177,6 +178,25 @@ def test_redis_killed_mid_run_then_back(
     # Redis is used again at once: limits counted, direct jobs queued.
     assert "RateLimit-Limit" in ada.get(f"/api/projects/{project_id}/").headers
     assert Api(kernel).post("/api/direct-enqueue/").status_code == 202
+    assert len(outage_log(logging.ERROR)) == 1
+
+
+def test_a_silent_redis_costs_one_timeout_not_one_per_request(
+        make_app: Callable[..., Kernel], outage_log: Callable[[int], list[str]],
+        unhandled: None) -> None:
+    """A Redis that accepts connections and never answers, as a hung server or a
+    dropped route would: after the first timeout, calls skip it for a while."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        kernel = make_app([security_plugin],
+                          SYNERGY_REDIS_URL=f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+        ada = Api(kernel).as_new_user("ada")  # meets the first timeout
+        started = time.monotonic()
+        for _ in range(5):
+            assert ada.get("/api/auth/user/").status_code == 200
+            assert _login(Api(kernel), PASSWORD).status_code == 200
+        assert time.monotonic() - started < 3
     assert len(outage_log(logging.ERROR)) == 1
 
 
