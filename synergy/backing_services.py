@@ -12,7 +12,9 @@ with a :class:`Use` that says what that call does when the service is out:
 - *fail closed*: the request is refused with ``503 <service>_unavailable`` and
   ``Retry-After``, because going on would lose work nobody else records.
 
-The README's "Outages" section lists every use and its decision.
+The README's "Outages" section lists every use and its decision. The job
+queue's Huey classes (:class:`GuardedRedisQueue`, :class:`GuardedSqliteQueue`)
+send the worker's own storage calls through the same place.
 
 Logging is per outage, not per request: one error when a service stops
 answering (naming the use that noticed and what it does meanwhile), one
@@ -26,6 +28,7 @@ down; ``GET /api/auth/health/`` always asks, and reports the state.
 
 from __future__ import annotations
 
+import datetime
 import enum
 import logging
 import sqlite3
@@ -41,6 +44,7 @@ import peewee
 import redis
 
 from synergy.errors import ServiceUnavailable
+from synergy.sqlite_queue import SqliteQueue
 
 log = logging.getLogger("synergy.outages")
 
@@ -217,3 +221,50 @@ class BackingServices:
                 probed[id(service)] = service.probe()
             states[name] = probed[id(service)]
         return states
+
+
+class _GuardedStorage:
+    """Huey mixin: the worker's own calls to the queue storage go through the backing services.
+
+    Huey's consumer logs a traceback for every failed poll (about one a second
+    per thread, and every periodic job each minute) and, on Redis, polls again
+    at once when a read returns nothing. Through the backing services an
+    outage is logged once, and a worker that cannot read waits a second
+    between attempts. Enqueues made through ``JobQueue`` keep their own use:
+    the outermost one decides.
+    """
+
+    kernel: Any  # the app whose ``backing_services`` decide
+
+    def dequeue(self) -> Any:
+        task = self.kernel.backing_services.call(DEQUEUE, self._read_task)
+        if task is None:
+            time.sleep(1)
+            return None
+        return None if task is _NO_TASK else task
+
+    def _read_task(self) -> Any:
+        task = super().dequeue()
+        return _NO_TASK if task is None else task
+
+    def read_schedule(self, timestamp: datetime.datetime | None = None) -> list[Any]:
+        tasks = self.kernel.backing_services.call(READ_SCHEDULE, super().read_schedule,
+                                                  timestamp)
+        return tasks or []
+
+    def enqueue(self, task: Any) -> Any:
+        return self.kernel.backing_services.call(WORKER_ENQUEUE, super().enqueue, task)
+
+    def add_schedule(self, task: Any) -> None:
+        self.kernel.backing_services.call(WORKER_ENQUEUE, super().add_schedule, task)
+
+
+_NO_TASK = object()
+
+
+class GuardedRedisQueue(_GuardedStorage, huey.RedisHuey):
+    pass
+
+
+class GuardedSqliteQueue(_GuardedStorage, SqliteQueue):
+    pass

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,18 +21,16 @@ from huey import Huey, RedisHuey
 from huey.api import TaskWrapper
 
 from synergy.backing_services import (
-    DEQUEUE,
     ENQUEUE,
     ENQUEUE_AFTER_COMMIT,
     ENQUEUE_IN,
     PERIODIC_CLAIM,
-    READ_SCHEDULE,
     REDIS_TIMEOUTS,
-    WORKER_ENQUEUE,
+    GuardedRedisQueue,
+    GuardedSqliteQueue,
 )
 from synergy.contributions import Job
 from synergy.errors import PluginError
-from synergy.sqlite_queue import SqliteQueue
 
 if TYPE_CHECKING:
     from synergy.app import Kernel
@@ -45,66 +42,19 @@ log = logging.getLogger("synergy.jobs")
 _EXPLICIT = "synergy_explicit_run"
 
 
-class _GuardedStorage:
-    """Huey mixin: the worker's own calls to the queue storage go through the backing services.
-
-    Huey's consumer logs a traceback for every failed poll (about one a second
-    per thread, and every periodic job each minute) and, on Redis, polls again
-    at once when a read returns nothing. Through the backing services an
-    outage is logged once, and a worker that cannot read waits a second
-    between attempts. Enqueues made through :class:`JobQueue` keep their own
-    use: the outermost one decides.
-    """
-
-    kernel: Kernel
-
-    def dequeue(self) -> Any:
-        task = self.kernel.backing_services.call(DEQUEUE, self._read_task)
-        if task is None:
-            time.sleep(1)
-            return None
-        return None if task is _NO_TASK else task
-
-    def _read_task(self) -> Any:
-        task = super().dequeue()
-        return _NO_TASK if task is None else task
-
-    def read_schedule(self, timestamp: dt.datetime | None = None) -> list[Any]:
-        tasks = self.kernel.backing_services.call(READ_SCHEDULE, super().read_schedule,
-                                                  timestamp)
-        return tasks or []
-
-    def enqueue(self, task: Any) -> Any:
-        return self.kernel.backing_services.call(WORKER_ENQUEUE, super().enqueue, task)
-
-    def add_schedule(self, task: Any) -> None:
-        self.kernel.backing_services.call(WORKER_ENQUEUE, super().add_schedule, task)
-
-
-_NO_TASK = object()
-
-
-class _RedisQueue(_GuardedStorage, RedisHuey):
-    pass
-
-
-class _SqliteQueue(_GuardedStorage, SqliteQueue):
-    pass
-
-
 def make_huey(kernel: Kernel) -> Huey:
     settings = kernel.settings
     name = settings.queue_name
     if settings.queue_immediate:
         return Huey(name, immediate=True, results=False)
-    queue: _RedisQueue | _SqliteQueue
+    queue: GuardedRedisQueue | GuardedSqliteQueue
     if settings.redis_url:
         pool = redis.ConnectionPool.from_url(settings.redis_url, **REDIS_TIMEOUTS)
-        queue = _RedisQueue(name, connection_pool=pool, results=False)
+        queue = GuardedRedisQueue(name, connection_pool=pool, results=False)
     else:
         path = Path(settings.data_path) / "queue.db"
         path.parent.mkdir(parents=True, exist_ok=True)
-        queue = _SqliteQueue(name, filename=str(path), results=False)
+        queue = GuardedSqliteQueue(name, filename=str(path), results=False)
     queue.kernel = kernel
     return queue
 
