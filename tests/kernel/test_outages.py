@@ -179,6 +179,10 @@ def test_redis_killed_mid_run_then_back(
     assert "RateLimit-Limit" in ada.get(f"/api/projects/{project_id}/").headers
     assert Api(kernel).post("/api/direct-enqueue/").status_code == 202
     assert len(outage_log(logging.ERROR)) == 1
+    # The next outage is a new one, logged again.
+    redis_server.kill()
+    assert _login(Api(kernel), PASSWORD).status_code == 200
+    assert len(outage_log(logging.ERROR)) == 2
 
 
 def test_a_silent_redis_costs_one_timeout_not_one_per_request(
