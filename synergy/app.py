@@ -12,6 +12,7 @@ import peewee
 
 from synergy import __version__
 from synergy.auth.service import AuthService
+from synergy.backing_services import BackingServices
 from synergy.database import connect_database
 from synergy.events import EventBus
 from synergy.http.errors import install_error_handlers
@@ -38,8 +39,9 @@ class Kernel:
 
     Plugins receive it in their hooks. Its public attributes are the kernel API:
     ``settings``, ``db``, ``events.record()``, ``enqueue()``, ``mail.send()``,
-    ``permissions.allowed()/require()``, ``connection()``, and ``routes.find()`` (the
-    installed route a template names, to attach a policy to it).
+    ``permissions.allowed()/require()``, ``connection()``, ``routes.find()`` (the
+    installed route a template names, to attach a policy to it) and
+    ``backing_services.call()`` for every call to Redis or the queue storage.
     """
 
     version = __version__
@@ -68,6 +70,7 @@ class Kernel:
             server_prepare=settings.database_server_prepare)
         self.permissions = Permissions(self)
         self.jobs = JobQueue(self)
+        self.backing_services = BackingServices(settings.redis_url, self.jobs.huey)
         self.events = EventBus(self)
         self.mail = Mailer(self)
         self.auth = AuthService(self)

@@ -16,12 +16,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import redis
 from huey import Huey, RedisHuey
 from huey.api import TaskWrapper
 
+from synergy.backing_services import (
+    ENQUEUE,
+    ENQUEUE_AFTER_COMMIT,
+    ENQUEUE_IN,
+    PERIODIC_CLAIM,
+    REDIS_TIMEOUTS,
+    GuardedRedisQueue,
+    GuardedSqliteQueue,
+)
 from synergy.contributions import Job
 from synergy.errors import PluginError
-from synergy.sqlite_queue import SqliteQueue
 
 if TYPE_CHECKING:
     from synergy.app import Kernel
@@ -38,11 +47,16 @@ def make_huey(kernel: Kernel) -> Huey:
     name = settings.queue_name
     if settings.queue_immediate:
         return Huey(name, immediate=True, results=False)
+    queue: GuardedRedisQueue | GuardedSqliteQueue
     if settings.redis_url:
-        return RedisHuey(name, url=settings.redis_url, results=False)
-    path = Path(settings.data_path) / "queue.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteQueue(name, filename=str(path), results=False)
+        pool = redis.ConnectionPool.from_url(settings.redis_url, **REDIS_TIMEOUTS)
+        queue = GuardedRedisQueue(name, connection_pool=pool, results=False)
+    else:
+        path = Path(settings.data_path) / "queue.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        queue = GuardedSqliteQueue(name, filename=str(path), results=False)
+    queue.kernel = kernel
+    return queue
 
 
 class JobQueue:
@@ -110,6 +124,11 @@ class JobQueue:
         if self.huey.immediate:
             return True
         now = now or dt.datetime.now(dt.UTC)
+        claimed = self.kernel.backing_services.call(PERIODIC_CLAIM, self._claim, full_name, now)
+        # Unclaimable (queue storage out): run anyway; periodic jobs are idempotent sweeps.
+        return claimed is None or claimed
+
+    def _claim(self, full_name: str, now: dt.datetime) -> bool:
         key = f"synergy:periodic:{full_name}:{now:%Y%m%d%H%M}"
         claimed = self.huey.storage.put_if_empty(key, b"1")
         if claimed:
@@ -118,7 +137,14 @@ class JobQueue:
         return bool(claimed)
 
     def enqueue(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        """Hand a job to the queue now (use :meth:`enqueue_after_commit` inside a transaction)."""
+        """Hand a job to the queue now (use :meth:`enqueue_after_commit` inside a transaction).
+
+        Nothing else records such a job, so while the queue storage is out this
+        refuses (``ServiceUnavailable``, a 503) rather than losing it.
+        """
+        return self.kernel.backing_services.call(ENQUEUE, self._hand_over, name, args, kwargs)
+
+    def _hand_over(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         try:
             _, _, wrapper = self.registered[name]
         except KeyError:
@@ -137,7 +163,8 @@ class JobQueue:
         """
         if name not in self.registered:
             raise PluginError(f"no job named {name!r}")
-        self.registered[name][2].schedule(args=args, delay=max(0.0, delay))
+        self.kernel.backing_services.call(ENQUEUE_IN, self.registered[name][2].schedule,
+                                          args=args, delay=max(0.0, delay))
 
     def enqueue_after_commit(self, name: str, *args: Any, **kwargs: Any) -> None:
         if name not in self.registered:
@@ -148,14 +175,21 @@ class JobQueue:
         pending.append((name, args, kwargs))
 
     def flush_after_commit(self) -> None:
-        """Enqueue what was deferred. A queue failure is logged: outbox sweeps recover it."""
+        """Enqueue what was deferred.
+
+        A queue outage fails open (the outbox rows are committed and their
+        sweeps queue the work again), logged once per outage by the backing
+        services. Any other failure is a bug, logged here, and must not stop
+        the jobs after it.
+        """
         pending = getattr(self._local, "pending", None)
         if not pending:
             return
         self._local.pending = []
         for name, args, kwargs in pending:
             try:
-                self.enqueue(name, *args, **kwargs)
+                self.kernel.backing_services.call(ENQUEUE_AFTER_COMMIT, self._hand_over,
+                                                  name, args, kwargs)
             except Exception:
                 log.exception("could not enqueue %s%r; the periodic sweep will retry it",
                               name, args)
@@ -170,9 +204,3 @@ class JobQueue:
             for name, (plugin, job, _) in sorted(self.registered.items())
         ]
 
-    def ping(self) -> bool:
-        """True when the queue storage answers (health check)."""
-        if self.huey.immediate:
-            return True
-        self.huey.storage.queue_size()
-        return True

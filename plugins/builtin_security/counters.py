@@ -16,7 +16,20 @@ from typing import Any, Protocol
 import redis
 from synergy_security.models import RateCounter
 
+from synergy import Failure, Use
 from synergy.errors import ConfigurationError
+
+# What each use of the counters does while Redis is out (README, "Outages"): every one
+# fails open, since refusing logins or the whole API because a counter store is down
+# would turn a Redis outage into a full outage. Database counters fail with the database.
+RATE_LIMITS = Use("security.rate_limits", "redis", Failure.OPEN,
+                  "the login, registration, password-reset and per-route rate limits are "
+                  "not enforced")
+API_BUDGET = Use("security.api_budget", "redis", Failure.OPEN,
+                 "the per-user API budget is not enforced")
+LOCKOUT = Use("security.lockout", "redis", Failure.OPEN,
+              "failed logins are not counted towards a lockout (they are still in the "
+              "security log, and existing locks still refuse)")
 
 _HIT_SCRIPT = """
 local hits = redis.call('INCRBY', KEYS[1], ARGV[2])

@@ -4,7 +4,9 @@ Failures are counted synchronously in the shared counters (Redis or the
 database) as the login response leaves, so the threshold holds at once and
 across processes. The request whose failure reaches the threshold — exactly
 one, the counter being atomic — writes the lock and the ``account_locked``
-event. While locked, the plugin's permission rule refuses ``auth.login``, so a
+event. While Redis is out, counting fails open (the ``LOCKOUT`` use): logins
+are answered as usual, the outage is logged once, and existing locks hold.
+While locked, the plugin's permission rule refuses ``auth.login``, so a
 correct password gets the same 401 as a wrong one. A lock that has run out is
 removed (``account_unlocked``) the next time the account tries to log in.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from synergy_security.counters import CounterStore
+from synergy_security.counters import LOCKOUT, CounterStore
 from synergy_security.models import AccountLock
 from synergy_security.security_log import record_security_event
 
@@ -23,7 +25,8 @@ from synergy.models import User, utcnow
 
 
 class Lockout:
-    def __init__(self, settings: Any, counters: CounterStore) -> None:
+    def __init__(self, settings: Any, counters: CounterStore, backing_services: Any) -> None:
+        self.backing_services = backing_services
         self.threshold = settings.security_lockout_threshold
         self.window = settings.security_lockout_window_minutes * 60
         self.duration = dt.timedelta(minutes=settings.security_lockout_minutes)
@@ -37,8 +40,9 @@ class Lockout:
         """Count a failed login; True when this failure locked the account."""
         if self.threshold < 1:
             return False
-        count = self.counters.hit(self._bucket(user.id), self.window)
-        if count.hits != self.threshold:
+        count = self.backing_services.call(LOCKOUT, self.counters.hit, self._bucket(user.id),
+                                           self.window)
+        if count is None or count.hits != self.threshold:
             return False
         now = utcnow()
         until = now + self.duration
@@ -55,7 +59,7 @@ class Lockout:
         return True
 
     def clear_failures(self, user_id: int) -> None:
-        self.counters.reset(self._bucket(user_id))
+        self.backing_services.call(LOCKOUT, self.counters.reset, self._bucket(user_id))
 
     def is_locked(self, user: User) -> bool:
         lock = AccountLock.get_or_none(AccountLock.user_id == user.id)

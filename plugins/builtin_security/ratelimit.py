@@ -14,22 +14,20 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import logging
 import math
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import falcon
-import redis
 from synergy_security.config import Rate
+from synergy_security.counters import API_BUDGET, RATE_LIMITS
 from synergy_security.login_target import login_target
 from synergy_security.security_log import record_security_event
 from synergy_security.services import services
 
+from synergy import Use
 from synergy.errors import RateLimited
-
-log = logging.getLogger("synergy.security")
 
 
 @dataclass(frozen=True)
@@ -97,7 +95,8 @@ class RateLimitMiddleware:
                 continue
             count_hit = (state.counters.hit if name != "api"
                          else functools.partial(state.api_budget.hit, limit=rate.limit))
-            decision = self._hit(count_hit, name, per, key, rate)
+            decision = self._hit(RATE_LIMITS if name != "api" else API_BUDGET, count_hit,
+                                 name, per, key, rate)
             if decision is None:
                 continue
             decisions.append(decision)
@@ -114,14 +113,12 @@ class RateLimitMiddleware:
             for name, value in headers.items():
                 resp.set_header(name, value)
 
-    @staticmethod
-    def _hit(count_hit: Any, name: str, per: str, key: str, rate: Rate) -> Decision | None:
-        try:
-            count = count_hit(f"rate:{name}:{per}:{key}", rate.period)
-        except redis.RedisError:
-            # Failing open: an unreachable Redis must not take the API down; the
-            # health check reports it.
-            log.exception("rate-limit store unavailable; %s not enforced", name)
+    def _hit(self, use: Use, count_hit: Any, name: str, per: str, key: str,
+             rate: Rate) -> Decision | None:
+        """Count one hit; None when the counter store is out (the policy fails open)."""
+        count = self.kernel.backing_services.call(use, count_hit, f"rate:{name}:{per}:{key}",
+                                                  rate.period)
+        if count is None:
             return None
         reset = max(1, math.ceil(count.window_ends_at - time.time()))
         return Decision(name, per, rate, count.hits, reset, count.added)

@@ -33,7 +33,8 @@ def services(kernel: Any) -> SecurityServices:
     if found is None:
         counters = make_counters(kernel)
         found = SecurityServices(counters=counters, api_budget=ApiBudget(counters),
-                                 lockout=Lockout(kernel.settings, counters),
+                                 lockout=Lockout(kernel.settings, counters,
+                                                 kernel.backing_services),
                                  policies=route_policies(kernel.settings,
                                                           kernel.routes),
                                  api_rate=api_rate(kernel.settings))

@@ -143,6 +143,15 @@ class AuthService:
 
     def login(self, identifier: str, password: str, client: Client,
               request: Any = None) -> tuple[User, TokenPair]:
+        """Check the credentials, then open a session.
+
+        Every check that can refuse comes first: rate limits (middleware, before
+        this runs), the password, the account's state and the ``auth.login``
+        permission hooks (where the lockout lives). Only then is the session
+        written, and nothing after it may fail the request: what follows the
+        response (failure counters) goes through the backing services and fails
+        open, so a client is never refused a session that was committed for it.
+        """
         key = identifier.strip().lower()
         user = User.get_or_none((User.username_key == key) | (User.email == key))
         matches, new_hash = self.hasher.verify(password, user.password if user else None)

@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 import falcon
-import redis
 
 from synergy.contributions import Route
 from synergy.http import endpoint, paginate
@@ -37,9 +36,7 @@ class Health:
               response=HealthOut, public=True, tags=("system",), errors=(503,))
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         services = {"database": self._check(self._database),
-                    "queue": self._check(self.kernel.jobs.ping)}
-        if self.kernel.settings.redis_url:
-            services["redis"] = self._check(self._redis)
+                    **self.kernel.backing_services.report()}
         healthy = all(state == "ok" for state in services.values())
         resp.status = 200 if healthy else 503
         resp.set_header("Cache-Control", "no-store")
@@ -57,14 +54,6 @@ class Health:
 
     def _database(self) -> None:
         self.kernel.db.execute_sql("SELECT 1").fetchone()
-
-    def _redis(self) -> None:
-        client = redis.Redis.from_url(self.kernel.settings.redis_url, socket_timeout=2,
-                                      socket_connect_timeout=2)
-        try:
-            client.ping()
-        finally:
-            client.close()
 
 
 class PluginOut(Schema):

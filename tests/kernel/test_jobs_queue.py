@@ -29,7 +29,7 @@ def test_the_queue_is_sqlite_in_the_data_dir_by_default(make_app, tmp_path: Path
     assert isinstance(kernel.jobs.huey, SqliteHuey)
     assert kernel.jobs.backend == "sqlite"
     assert Path(kernel.jobs.huey.storage.filename) == tmp_path / "data" / "queue.db"
-    assert kernel.jobs.ping()
+    assert kernel.backing_services.report()["queue"] == "ok"
 
 
 @requires_redis
@@ -38,7 +38,7 @@ def test_the_queue_is_redis_when_a_redis_url_is_set(make_app) -> None:
                       SYNERGY_QUEUE_NAME=unique_queue_name())
     assert isinstance(kernel.jobs.huey, RedisHuey)
     assert kernel.jobs.backend == "redis"
-    assert kernel.jobs.ping()
+    assert kernel.backing_services.report()["queue"] == "ok"
 
 
 def test_jobs_are_named_by_plugin_and_unknown_names_refused(app) -> None:
