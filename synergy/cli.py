@@ -4,9 +4,10 @@ Every command meets the same prelude: the app is built (bad settings, an
 unloadable plugin or an unreachable database end there), and commands that
 work on the tables — ``worker``, ``createuser`` and every plugin command —
 refuse a database with pending migrations, saying to run ``synergy migrate``.
-``serve`` migrates by itself. An expected condition (unmigrated or locked
-database, database or Redis unreachable) is one line on stderr and exit
-code 1 or 2, never a traceback.
+``serve`` migrates by itself; ``worker`` also checks that the queue storage
+answers. An expected condition (unmigrated or locked database, database or
+Redis unreachable) is one line on stderr and exit code 1 or 2, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ log = logging.getLogger("synergy.cli")
 
 # Core commands that read or write tables, so refuse to run before ``synergy migrate``.
 NEEDS_MIGRATED = frozenset({"worker", "createuser"})
+# Commands that are useless without the queue storage: checked before they start, so an
+# unreachable Redis is one line and an exit code a supervisor can act on.
+NEEDS_QUEUE = frozenset({"worker"})
 
 
 def _build() -> Any:
@@ -304,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
             problem = pending_migrations_problem(kernel)
             if problem:
                 return _fail(problem, 2)
+        if args.command in NEEDS_QUEUE:
+            kernel.jobs.ping()
         if args.command in ("serve", "worker"):
             return int(handlers[args.command](kernel, args) or 0)
         with kernel.connection():

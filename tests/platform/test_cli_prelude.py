@@ -142,6 +142,15 @@ def test_bad_configuration_is_one_line_for_every_kind_of_command(
     assert result.stderr.startswith(expected), result.stderr
 
 
+def test_a_worker_without_its_redis_is_one_line(run, environment) -> None:
+    assert run("migrate").returncode == 0
+    result = run("worker", env={**environment, "SYNERGY_REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert _last_line(result).startswith("error: cannot reach Redis (")
+    assert _last_line(result).endswith("check SYNERGY_REDIS_URL and that Redis is up")
+
+
 def test_a_locked_database_is_one_line(run, environment, database_url) -> None:
     if database_url is not None:
         pytest.skip("locking the whole database is SQLite's behaviour")
