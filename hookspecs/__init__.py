@@ -216,7 +216,9 @@ def synergy_cli() -> list[Any]:
     """Return extra ``synergy`` subcommands as :class:`synergy.Command` items.
 
     The command's ``run(kernel, args)`` receives a fully built app (database
-    connected, plugins loaded) and returns an exit code.
+    connected, plugins loaded) and returns an exit code. It runs only on a
+    migrated database: with migrations pending, ``synergy`` refuses it and
+    tells the user to run ``synergy migrate`` first.
     """
 
 

@@ -62,6 +62,10 @@ class Kernel:
 
         for plugin, declaration in self.plugins.collect("synergy_settings"):
             settings.declare([declaration], owner=plugin)
+        # A disabled or broken plugin's settings are expected, not misspelt.
+        absent = [*self.plugins.disabled, *(error.name for error in self.plugins.errors)]
+        self.unknown_settings = settings.check_names(
+            f"SYNERGY_{name.upper()}_" for name in absent)
         settings.check_production()
         settings.prepare_data_dir()
 

@@ -1,4 +1,14 @@
-"""The ``synergy`` command line: serve, worker, migrate, createuser, plugins, openapi, config."""
+"""The ``synergy`` command line: serve, worker, migrate, createuser, plugins, openapi, config.
+
+Every command meets the same prelude: the app is built (bad settings, an
+unloadable plugin or an unreachable database end there), and commands that
+work on the tables — ``worker``, ``createuser`` and every plugin command —
+refuse a database with pending migrations, saying to run ``synergy migrate``.
+``serve`` migrates by itself; ``worker`` also checks that the queue storage
+answers. An expected condition (unmigrated or locked database, database or
+Redis unreachable) is one line on stderr and exit code 1 or 2, never a
+traceback.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +21,19 @@ import sys
 from typing import Any
 
 import peewee
+import redis
 
 from synergy import __version__
 from synergy.errors import ConfigurationError, PluginError, SynergyError
 from synergy.migrations import MigrationFailed
 
 log = logging.getLogger("synergy.cli")
+
+# Core commands that read or write tables, so refuse to run before ``synergy migrate``.
+NEEDS_MIGRATED = frozenset({"worker", "createuser"})
+# Commands that are useless without the queue storage: checked before they start, so an
+# unreachable Redis is one line and an exit code a supervisor can act on.
+NEEDS_QUEUE = frozenset({"worker"})
 
 
 def _build() -> Any:
@@ -101,6 +118,14 @@ def cmd_openapi(kernel: Any, args: argparse.Namespace) -> int:
 
 def cmd_config(kernel: Any, args: argparse.Namespace) -> int:
     settings = kernel.settings
+    if args.check:
+        for unknown in kernel.unknown_settings:
+            print(f"error: {unknown}", file=sys.stderr)
+        if kernel.unknown_settings:
+            return 1
+        print(f"configuration is valid: {len(settings.declarations())} settings declared, "
+              "no unknown SYNERGY_* names")
+        return 0
     if args.markdown:
         print(settings_table(settings))
         return 0
@@ -194,11 +219,15 @@ def _add_core_commands(sub: Any) -> dict[str, Any]:
 
     p = sub.add_parser("config", help="show effective settings (secrets masked)")
     p.add_argument("--markdown", action="store_true", help="print the README settings table")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 when a SYNERGY_* name is not a declared setting")
     handlers["config"] = cmd_config
     return handlers
 
 
-def _add_plugin_commands(kernel: Any, sub: Any, handlers: dict[str, Any]) -> None:
+def _add_plugin_commands(kernel: Any, sub: Any, handlers: dict[str, Any]) -> set[str]:
+    """Add every plugin's subcommands; returns their names (they all need a migrated database)."""
+    added = set()
     for plugin, command in kernel.plugins.collect("synergy_cli"):
         if command.name in handlers:
             print(f"warning: plugin {plugin} command {command.name} collides; ignored",
@@ -208,6 +237,48 @@ def _add_plugin_commands(kernel: Any, sub: Any, handlers: dict[str, Any]) -> Non
         if command.configure:
             command.configure(parser)
         handlers[command.name] = command.run
+        added.add(command.name)
+    return added
+
+
+def build_parser(kernel: Any | None) -> tuple[argparse.ArgumentParser, dict[str, Any], set[str]]:
+    """The parser with the core commands, plus the plugins' when an app is given.
+
+    Returns the parser, the handler of each command, and the names of the
+    commands that need a migrated database.
+    """
+    parser = argparse.ArgumentParser(prog="synergy", description="SynergyOS command line")
+    parser.add_argument("--version", action="version", version=f"synergy {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="command", required=True)
+    handlers = _add_core_commands(sub)
+    needs_migrated = set(NEEDS_MIGRATED)
+    if kernel is not None:
+        needs_migrated |= _add_plugin_commands(kernel, sub, handlers)
+    return parser, handlers, needs_migrated
+
+
+def pending_migrations_problem(kernel: Any) -> str | None:
+    """One line saying what to run when migrations are pending, else None."""
+    pending = [f"{plugin}:{step.name}" for plugin, step in kernel.migrations.pending()]
+    if not pending:
+        return None
+    if len(pending) == len(kernel.migrations.steps):
+        return "the database is not set up yet: run `synergy migrate` first"
+    shown = ", ".join(pending[:3]) + (", ..." if len(pending) > 3 else "")
+    return (f"the database has {len(pending)} pending migration(s) ({shown}): "
+            "run `synergy migrate` first")
+
+
+def database_problem(exc: peewee.DatabaseError) -> str:
+    """A database error as one line that says what to do about it."""
+    text = str(exc).strip()
+    first = text.splitlines()[0].strip() if text else type(exc).__name__
+    lowered = first.lower()
+    if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
+        return f"the database is not migrated ({first}): run `synergy migrate` first"
+    if "locked" in lowered:
+        return f"the database is locked by another process ({first}): try again once it is done"
+    return f"database error ({first}): check SYNERGY_DATABASE_URL and that the server is up"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -220,35 +291,50 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("SYNERGY_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="synergy", description="SynergyOS command line")
-    parser.add_argument("--version", action="version", version=f"synergy {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="command", required=True)
-    handlers = _add_core_commands(sub)
+    parser, _, _ = build_parser(None)
     wants_help = not argv or argv[0] in ("-h", "--help")
     if argv[:1] == ["--version"]:
         parser.parse_args(argv)
     try:
         kernel = _build()
-    except (ConfigurationError, PluginError, peewee.DatabaseError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        if wants_help:
-            parser.print_help()
-        return 2
+    except (ConfigurationError, PluginError) as exc:
+        return _fail(str(exc), 2, parser if wants_help else None)
+    except peewee.DatabaseError as exc:
+        return _fail(database_problem(exc), 2, parser if wants_help else None)
     try:
-        _add_plugin_commands(kernel, sub, handlers)
+        parser, handlers, needs_migrated = build_parser(kernel)
         args = parser.parse_args(argv or ["--help"])
+        if args.command in needs_migrated:
+            problem = pending_migrations_problem(kernel)
+            if problem:
+                return _fail(problem, 2)
+        if args.command in NEEDS_QUEUE:
+            kernel.jobs.ping()
         if args.command in ("serve", "worker"):
             return int(handlers[args.command](kernel, args) or 0)
         with kernel.connection():
             return int(handlers[args.command](kernel, args) or 0)
     except MigrationFailed as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(str(exc), 1)
     except SynergyError as exc:
         details = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())
-        print(f"error: {exc.message}" + (f" ({details})" if details else ""), file=sys.stderr)
-        return 2
+        return _fail(exc.message + (f" ({details})" if details else ""), 2)
+    except peewee.DatabaseError as exc:
+        log.debug("database error in synergy %s", " ".join(argv), exc_info=True)
+        return _fail(database_problem(exc), 1)
+    except redis.exceptions.ConnectionError as exc:
+        log.debug("Redis error in synergy %s", " ".join(argv), exc_info=True)
+        return _fail(f"cannot reach Redis ({exc}): check SYNERGY_REDIS_URL and that Redis is up",
+                     1)
     except KeyboardInterrupt:
         return 130
     finally:
         kernel.close()
+
+
+def _fail(message: str, code: int, parser: argparse.ArgumentParser | None = None) -> int:
+    """Print ``error: message`` on stderr (and the help when it was asked for); return code."""
+    print(f"error: {message}", file=sys.stderr)
+    if parser is not None:
+        parser.print_help()
+    return code

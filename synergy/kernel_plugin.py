@@ -60,6 +60,29 @@ def _project_task_totals(context: MigrationContext) -> None:
     recount_every_project()
 
 
+RESET_MAIL_SUBJECT = "Reset your SynergyOS password"
+
+
+def _sensitive_mail(context: MigrationContext) -> None:
+    """Mark reset mails sensitive and erase the bodies of those already sent or given up.
+
+    Before this step every body stayed in the table, reset tokens included. The
+    only kernel mail carrying a token is the password reset, recognised by its
+    subject; other bodies (notifications, webhook notices) hold no secret and
+    are kept.
+    """
+    present = {column.name for column in context.db.get_columns("outgoing_mail")}
+    if "sensitive" not in present:
+        context.run(context.migrator.add_column("outgoing_mail", "sensitive",
+                                                peewee.BooleanField(default=False)))
+    param = context.db.param
+    context.db.execute_sql(f'UPDATE "outgoing_mail" SET "sensitive" = {param} '
+                           f'WHERE "subject" = {param}', (True, RESET_MAIL_SUBJECT))
+    context.db.execute_sql(f'UPDATE "outgoing_mail" SET "text" = {param}, "html" = NULL '
+                           f'WHERE "sensitive" = {param} AND ("sent_at" IS NOT NULL '
+                           f'OR "gave_up_at" IS NOT NULL)', ("", True))
+
+
 def _email_change_requests(context: MigrationContext) -> None:
     """Pending e-mail changes, confirmed from the new address (a new database has it already)."""
     if EmailChangeRequest._meta.table_name not in context.db.get_tables():
@@ -72,7 +95,8 @@ def synergy_migrations() -> list[Migration]:
             Migration("0002_task_progress_index", _progress_index),
             Migration("0003_task_board_index", _board_index),
             Migration("0004_project_task_totals", _project_task_totals),
-            Migration("0005_email_change_requests", _email_change_requests)]
+            Migration("0005_sensitive_mail", _sensitive_mail),
+            Migration("0006_email_change_requests", _email_change_requests)]
 
 
 @hookimpl

@@ -4,6 +4,10 @@ With ``SYNERGY_SMTP_URL`` set the job talks SMTP; otherwise it writes an
 ``.eml`` file to ``<data dir>/outbox`` and logs a line, which is what a
 developer wants on a laptop. Failed sends are retried with back-off by the
 periodic sweep and given up after ``MAX_ATTEMPTS``.
+
+Messages sent with ``sensitive=True`` lose their body in the same statement
+that records them as sent or given up, so a secret they carry (a reset token)
+stays in the database only while it still has to be delivered.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from synergy.errors import ConfigurationError
@@ -45,8 +49,13 @@ class Mailer:
     def outbox_dir(self) -> Path:
         return self.kernel.settings.outbox_path
 
-    def send(self, *, to: str, subject: str, text: str, html: str | None = None) -> OutgoingMail:
+    def send(self, *, to: str, subject: str, text: str, html: str | None = None,
+             sensitive: bool = False) -> OutgoingMail:
         """Record a message in the current transaction; it is sent after commit.
+
+        Pass ``sensitive=True`` when the body carries a secret (a token, a
+        sign-in or confirmation link): the body is erased once delivered or
+        given up.
 
         Checked here, not at delivery: a message that can never be built would
         otherwise sit in the outbox failing until it is given up.
@@ -55,7 +64,8 @@ class Mailer:
             raise ValueError(f"mail.send(to=...) needs one e-mail address, got {to!r}")
         # Folding user-supplied text (a task title) into one line prevents header injection.
         subject = " ".join(subject.split())
-        mail = OutgoingMail.create(to=to, subject=subject[:255], text=text, html=html)
+        mail = OutgoingMail.create(to=to, subject=subject[:255], text=text, html=html,
+                                   sensitive=sensitive)
         self.kernel.jobs.enqueue_after_commit(SEND_JOB, mail.id)
         return mail
 
@@ -85,10 +95,12 @@ class Mailer:
                 attempts=attempts, last_error=f"{type(exc).__name__}: {exc}"[:1000],
                 next_attempt_at=utcnow() + dt.timedelta(minutes=2 ** attempts),
                 gave_up_at=utcnow() if gave_up else None,
+                **(_erased_body(mail) if gave_up else {}),
             ).where(OutgoingMail.id == mail.id).execute()
             return False
         OutgoingMail.update(sent_at=utcnow(), attempts=mail.attempts + 1, last_error="",
-                            next_attempt_at=None).where(OutgoingMail.id == mail.id).execute()
+                            next_attempt_at=None, **_erased_body(mail)) \
+            .where(OutgoingMail.id == mail.id).execute()
         return True
 
     @staticmethod
@@ -149,3 +161,8 @@ class Mailer:
         path.write_bytes(bytes(message))
         log.info("mail to %s (%r) written to %s; set SYNERGY_SMTP_URL to send it", mail.to,
                  mail.subject, path)
+
+
+def _erased_body(mail: OutgoingMail) -> dict[str, Any]:
+    """The column values that forget a sensitive message's body (nothing for the others)."""
+    return {"text": "", "html": None} if mail.sensitive else {}

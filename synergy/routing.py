@@ -51,7 +51,7 @@ class RouteTable:
 
     def add(self, plugin: str, route: Route) -> None:
         path = normalise(route.path)
-        if not path.startswith("/api/"):
+        if path != "/api" and not path.startswith("/api/"):
             raise PluginError(f"plugin {plugin}: route {route.path} must start with /api/")
         shape = _FIELD.sub("{}", path)
         existing = self._by_shape.get(shape)

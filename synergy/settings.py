@@ -7,10 +7,16 @@ documentation cannot drift from the code. Plugins declare theirs through the
 
 Precedence, highest first: explicit overrides (tests, CLI flags), process
 environment, the TOML file named by ``SYNERGY_CONFIG_FILE``, the default.
+
+A ``SYNERGY_*`` name that nothing declares is almost always a misspelling that
+would otherwise be ignored in silence: once every plugin has declared its
+settings, :meth:`Settings.check_names` reports it with the closest known name.
 """
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 import secrets
 import time
@@ -22,7 +28,14 @@ from typing import Any
 
 from synergy.errors import ConfigurationError
 
+log = logging.getLogger("synergy.settings")
+
 PREFIX = "SYNERGY_"
+# SYNERGY_* names that are not settings, so never reported as unknown: read
+# directly by the code that needs them, or (any SYNERGY_TEST_* name) by the
+# test harness.
+NOT_SETTINGS = frozenset({"SYNERGY_CONFIG_FILE", "SYNERGY_CREATEUSER_PASSWORD"})
+HARNESS_PREFIX = "SYNERGY_TEST_"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -59,6 +72,19 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
 }
 _EXPECTED = {"str": "a string", "int": "an integer", "float": "a number",
              "bool": "true or false", "list": "a comma-separated list"}
+
+
+@dataclass(frozen=True)
+class UnknownName:
+    """A ``SYNERGY_*`` name given somewhere that no setting declares."""
+
+    name: str
+    source: str
+    suggestion: str | None
+
+    def __str__(self) -> str:
+        hint = f"; did you mean {self.suggestion}?" if self.suggestion else ""
+        return f"{self.name} (from {self.source}) is not a setting{hint}"
 
 
 @dataclass(frozen=True)
@@ -153,6 +179,9 @@ KERNEL_SETTINGS: tuple[Setting, ...] = (
             help="Plugin names not to load (comma list)."),
     Setting("SYNERGY_STRICT_PLUGINS", type="bool", default=False,
             help="Fail start-up when a plugin cannot be loaded instead of skipping it."),
+    Setting("SYNERGY_STRICT_SETTINGS", type="bool", default=False,
+            help="Fail start-up on a SYNERGY_* name that no setting declares (a misspelling) "
+                 "instead of logging a warning. Always on in production."),
     Setting("SYNERGY_TRUSTED_PROXIES", type="list", default=[],
             help="Addresses/networks whose X-Forwarded-For header is believed (comma list)."),
     Setting("SYNERGY_ALLOW_SQLITE_IN_PRODUCTION", type="bool", default=False,
@@ -204,6 +233,45 @@ class Settings:
             self._declarations[decl.name] = decl
             self._values[decl.name] = self._resolve(decl)
             self._owners[decl.name] = owner
+
+    def unknown_names(self, ignored_prefixes: Iterable[str] = ()) -> list[UnknownName]:
+        """Names given in overrides, the environment or the TOML file that nothing declares.
+
+        Meaningful only after every plugin declared its settings. Names under
+        ``ignored_prefixes`` (those of disabled plugins) are not reported.
+        """
+        skip = (HARNESS_PREFIX, *ignored_prefixes)
+        file_label = f"config file {self.config_file}"
+        found: dict[str, str] = {}
+        for source, names in (("overrides", self._overrides), ("environment", self._environ),
+                              (file_label, self._file_values)):
+            for name in names:
+                if (name.startswith(PREFIX) and name not in self._declarations
+                        and name not in NOT_SETTINGS and not name.startswith(skip)):
+                    found.setdefault(name, source)
+        return [UnknownName(name, source, self._closest(name)) for name, source in found.items()]
+
+    def _closest(self, name: str) -> str | None:
+        """The declared name nearest to a misspelt one, compared without the common prefix."""
+        known = {declared[len(PREFIX):]: declared for declared in self._declarations}
+        match = difflib.get_close_matches(name[len(PREFIX):], list(known), n=1, cutoff=0.6)
+        return known[match[0]] if match else None
+
+    def check_names(self, ignored_prefixes: Iterable[str] = ()) -> list[UnknownName]:
+        """Report unknown ``SYNERGY_*`` names: an error if strict or in production, else a warning.
+
+        A warning, not silence, in development: the installation still starts,
+        but the log says which name was ignored and what was probably meant.
+        """
+        unknown = self.unknown_names(ignored_prefixes)
+        if not unknown:
+            return unknown
+        listing = "\n  - ".join(str(item) for item in unknown)
+        if self.strict_settings or self.is_production:
+            raise ConfigurationError(f"unknown settings:\n  - {listing}")
+        log.warning("unknown settings, ignored (SYNERGY_STRICT_SETTINGS=true makes this "
+                    "an error):\n  - %s", listing)
+        return unknown
 
     def _resolve(self, decl: Setting) -> Any:
         for source in (self._overrides, self._environ, self._file_values):

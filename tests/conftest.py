@@ -77,6 +77,8 @@ def make_settings(tmp_path: Any, database_url: str | None) -> Callable[..., Sett
             "SYNERGY_PASSWORD_HASHING": "fast",
             "SYNERGY_QUEUE_IMMEDIATE": True,
             "SYNERGY_STRICT_PLUGINS": True,
+            # A misspelt override in a test fails it instead of testing the default.
+            "SYNERGY_STRICT_SETTINGS": True,
         }
         if database_url:
             values["SYNERGY_DATABASE_URL"] = database_url

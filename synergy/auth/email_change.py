@@ -99,7 +99,8 @@ class EmailChanges:
                   f"to use this address from now on. To confirm, open:\n\n{link}\n\nor send "
                   f"this token to POST /api/auth/email-change-confirm/:\n{token}\n\nThe link "
                   f"works once and expires in {CONFIRM_HOURS} hours. If you did not ask for "
-                  "this, ignore this message: nothing changes."))
+                  "this, ignore this message: nothing changes."),
+            sensitive=True)
 
     def _mail_notice(self, user: User, new_email: str) -> None:
         self.kernel.mail.send(

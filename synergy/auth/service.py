@@ -315,7 +315,8 @@ class AuthService:
                           f"{link}\n\nor send uid={user.id} and this token to the API:\n{token}"
                           f"\n\nThe link works once and expires in "
                           f"{self.kernel.settings.password_reset_minutes} minutes. If it was "
-                          "not you, ignore this message."))
+                          "not you, ignore this message."),
+                    sensitive=True)
             self.kernel.events.record("auth.password_reset_requested", actor=user, payload={
                 "user": user_summary(user), "email": email[:254],
                 "account_found": user is not None, **client.as_payload()})

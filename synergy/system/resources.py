@@ -1,13 +1,15 @@
-"""Kernel endpoints that are not about projects: health, plugins, OpenAPI, user directory."""
+"""Kernel endpoints that are not about projects: index, docs, health, plugins, OpenAPI, users."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 from typing import Any
 
 import falcon
 
 from synergy.contributions import Route
+from synergy.errors import NotFound
 from synergy.http import endpoint, paginate
 from synergy.models import User
 from synergy.openapi import build_openapi
@@ -17,6 +19,51 @@ from synergy.schema import Dict, List, Schema, String
 from synergy.system.introspection import describe_plugins
 
 log = logging.getLogger("synergy.health")
+
+
+DISTRIBUTION = "synergyos"
+
+
+class IndexOut(Schema):
+    name = String(read_only=True)
+    version = String(read_only=True)
+    links = Dict(read_only=True, description="Where to go next: relative URLs by purpose.")
+
+
+class Index:
+    """``/api/``: the URL a newcomer opens first, so it says where everything else is."""
+
+    serves_without_database = True  # it reads nothing from it
+
+    def __init__(self, kernel: Any) -> None:
+        self.kernel = kernel
+
+    @endpoint("Where to start: this API's name, version and the links that matter",
+              response=IndexOut, public=True, tags=("system",))
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = {"name": "SynergyOS", "version": self.kernel.version, "links": {
+            "openapi": "/api/openapi.json", "docs": "/api/docs/",
+            "health": "/api/auth/health/", "login": "/api/auth/login/",
+            "plugins": "/api/plugins/"}}
+
+
+class Docs:
+    """The README this installation was built from, so the docs match the running version."""
+
+    serves_without_database = True
+
+    @endpoint("This installation's README (Markdown): set-up, configuration, API overview",
+              public=True, tags=("system",), errors=(404,))
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        try:
+            readme = importlib.metadata.metadata(DISTRIBUTION).get_payload()
+        except importlib.metadata.PackageNotFoundError:
+            readme = None
+        if not readme:
+            raise NotFound(f"the {DISTRIBUTION} distribution is not installed with its README; "
+                           "see /api/openapi.json")
+        resp.content_type = "text/markdown; charset=utf-8"
+        resp.text = readme
 
 
 class HealthOut(Schema):
@@ -129,6 +176,8 @@ class Users:
 
 def system_routes(kernel: Any) -> list[Route]:
     return [
+        Route("/api", Index(kernel)),
+        Route("/api/docs", Docs()),
         Route("/api/auth/health", Health(kernel)),
         Route("/api/plugins", Plugins(kernel)),
         Route("/api/openapi.json", OpenAPI(kernel)),

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from synergy.app import Kernel
-from synergy.models import EmailChangeRequest, Event, User
+from synergy.models import EmailChangeRequest, Event, OutgoingMail, User
 from tests.conftest import PASSWORD, Api, assert_error
 from tests.kernel.conftest import SmtpServer
 
@@ -70,6 +70,8 @@ def test_change_needs_the_password_and_applies_only_on_confirmation(
     assert notice[0] == ["ada@example.com"] and "change your password" in notice[2]
     assert token not in notice[2] and "ada.new@example.org" not in notice[2]
     assert "ad*****@example.org" in notice[2]
+    with kernel.connection():  # delivered: the token no longer sits in the outbox
+        assert not OutgoingMail.select().where(OutgoingMail.text.contains(token)).exists()
 
     confirmed = Api(kernel).post(CONFIRM, {"token": token})
     assert confirmed.status_code == 200, confirmed.text

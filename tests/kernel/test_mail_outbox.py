@@ -9,9 +9,11 @@ import re
 import threading
 
 import pytest
+from playhouse.migrate import SchemaMigrator
 
 from synergy.errors import ConfigurationError
 from synergy.mail import MAX_ATTEMPTS
+from synergy.migrations import AppliedMigration
 from synergy.models import OutgoingMail, utcnow
 from tests.conftest import Api
 
@@ -187,3 +189,76 @@ def test_a_message_being_sent_is_not_sent_again_by_the_sweep(make_app, smtp_serv
         kernel.jobs.huey.flush()
     assert len(server.handler.messages) == 1 and server.handler.attempts == 1
     assert _mail(kernel).sent_at is not None
+
+
+def test_a_sent_reset_mail_no_longer_holds_its_token(make_app, smtp_server) -> None:
+    """The token arrives by SMTP, then the outbox row keeps no copy of it."""
+    server = smtp_server()
+    kernel = make_app(SYNERGY_SMTP_URL=server.url)
+    api = Api(kernel)
+    api.as_new_user("ada")
+    assert api.post("/api/auth/password-reset/", {"email": "ada@example.com"}).status_code == 200
+
+    [envelope] = server.handler.messages
+    body = email.message_from_bytes(envelope.content).get_payload(decode=True).decode()
+    token = re.search(r"/reset-password/\d+/([\w-]+)", body).group(1)
+    sent = _mail(kernel)
+    assert sent.sent_at is not None and sent.sensitive
+    assert token not in sent.text and sent.text == "" and sent.html is None
+
+
+def test_a_given_up_sensitive_mail_is_erased_and_ordinary_bodies_are_kept(
+        make_app, smtp_server) -> None:
+    server = smtp_server(reply="550 5.1.1 No such mailbox")
+    kernel = make_app(SYNERGY_SMTP_URL=server.url)
+    with kernel.connection():
+        kernel.mail.send(to="ada@example.com", subject="Secret", text="token abc",
+                         html="<p>token abc</p>", sensitive=True)
+        kernel.mail.send(to="ada@example.com", subject="Plain", text="weekly digest")
+    while server.handler.attempts < 2 * MAX_ATTEMPTS:
+        _age_outbox(kernel)
+        with kernel.connection():
+            kernel.mail.sweep()
+    with kernel.connection():
+        secret = OutgoingMail.get(OutgoingMail.subject == "Secret")
+        plain = OutgoingMail.get(OutgoingMail.subject == "Plain")
+    assert secret.gave_up_at is not None and (secret.text, secret.html) == ("", None)
+    assert plain.gave_up_at is not None and plain.text == "weekly digest"
+
+
+def test_a_failed_attempt_keeps_the_sensitive_body_for_the_retry(make_app, smtp_server) -> None:
+    server = smtp_server(reply="451 4.3.0 Try later")
+    kernel = make_app(SYNERGY_SMTP_URL=server.url)
+    with kernel.connection():
+        kernel.mail.send(to="ada@example.com", subject="Secret", text="token abc",
+                         sensitive=True)
+    assert _mail(kernel).text == "token abc"
+    server.handler.reply = "250 OK"
+    _age_outbox(kernel)
+    with kernel.connection():
+        kernel.mail.sweep()
+    [envelope] = server.handler.messages
+    assert b"token abc" in envelope.content
+    assert _mail(kernel).text == ""
+
+
+def test_the_migration_erases_reset_tokens_that_were_already_sent(app) -> None:
+    """An installation from before sensitive mail: sent reset bodies are erased on upgrade."""
+    with app.connection():
+        OutgoingMail.insert_many([
+            {"to": "ada@example.com", "subject": "Reset your SynergyOS password",
+             "text": "token sent-one", "sent_at": utcnow()},
+            {"to": "ada@example.com", "subject": "Reset your SynergyOS password",
+             "text": "token still-queued"},
+            {"to": "ada@example.com", "subject": "Weekly digest", "text": "digest",
+             "sent_at": utcnow()},
+        ]).execute()
+        AppliedMigration.delete().where(AppliedMigration.name == "0005_sensitive_mail") \
+            .execute()
+        SchemaMigrator.from_database(app.db).drop_column("outgoing_mail", "sensitive").run()
+    assert app.migrate() == ["kernel:0005_sensitive_mail"]
+    with app.connection():
+        rows = sorted((mail.subject, mail.text, mail.sensitive) for mail in OutgoingMail.select())
+    assert rows == [("Reset your SynergyOS password", "", True),
+                    ("Reset your SynergyOS password", "token still-queued", True),
+                    ("Weekly digest", "digest", False)]

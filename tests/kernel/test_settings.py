@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import stat
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from synergy import create_app
+from synergy.app import Kernel
 from synergy.errors import ConfigurationError
 from synergy.settings import Settings
 from tests.conftest import PASSWORD, Api
@@ -170,3 +172,63 @@ def test_processes_starting_together_agree_on_the_generated_secret(tmp_path: Pat
         keys = set(pool.map(start, range(16)))
     assert len(keys) == 1
     assert keys == {(tmp_path / "shared" / "secret_key").read_text()}
+
+
+def _built(settings: Settings, plugins: list[object] | None = None) -> Kernel:
+    kernel = create_app(settings, plugins=plugins or [], load_entrypoints=False)
+    kernel.close()
+    return kernel
+
+
+def test_a_misspelt_environment_name_is_a_warning_naming_the_setting_meant(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    environ = {"SYNERGY_DATA_DIR": str(tmp_path / "data"), "SYNERGY_ACCESS_TOKEN_MINUTE": "5",
+               "SYNERGY_CONFIG_FILE_MISSING_LETTERS_ZZZZ": "1"}
+    with caplog.at_level(logging.WARNING, logger="synergy.settings"):
+        kernel = _built(Settings(environ=environ))
+    [warning] = [record.getMessage() for record in caplog.records]
+    assert ("SYNERGY_ACCESS_TOKEN_MINUTE (from environment) is not a setting; "
+            "did you mean SYNERGY_ACCESS_TOKEN_MINUTES?") in warning
+    assert "SYNERGY_CONFIG_FILE_MISSING_LETTERS_ZZZZ (from environment)" in warning
+    assert [str(item) for item in kernel.unknown_settings][0].startswith(
+        "SYNERGY_ACCESS_TOKEN_MINUTE ")
+
+
+@pytest.mark.parametrize("mode", [{"SYNERGY_STRICT_SETTINGS": "true"},
+                                  {"SYNERGY_ENV": "production",
+                                   "SYNERGY_SECRET_KEY": STRONG_SECRET,
+                                   "SYNERGY_ALLOW_SQLITE_IN_PRODUCTION": "true"}])
+def test_unknown_names_stop_start_up_in_strict_mode_and_production(
+        tmp_path: Path, mode: dict[str, str]) -> None:
+    environ = {"SYNERGY_DATA_DIR": str(tmp_path / "data"), "SYNERGY_SECRETKEY": "x", **mode}
+    with pytest.raises(ConfigurationError) as caught:
+        _built(Settings(environ=environ))
+    assert "SYNERGY_SECRETKEY (from environment) is not a setting; did you mean " \
+           "SYNERGY_SECRET_KEY?" in str(caught.value)
+
+
+def test_plugin_names_in_the_toml_file_are_checked_after_plugins_declare_theirs(
+        tmp_path: Path) -> None:
+    config = tmp_path / "synergy.toml"
+    config.write_text('[kernel_probe]\ngreeting = "hi"\nretires = 4\n')
+    environ = {"SYNERGY_DATA_DIR": str(tmp_path / "data"), "SYNERGY_STRICT_SETTINGS": "true"}
+    with pytest.raises(ConfigurationError) as caught:
+        _built(Settings(environ=environ, config_file=config), [worker_plugin])
+    assert str(caught.value) == (
+        "unknown settings:\n  - SYNERGY_KERNEL_PROBE_RETIRES (from config file "
+        f"{config}) is not a setting; did you mean SYNERGY_KERNEL_PROBE_RETRIES?")
+
+
+def test_harness_names_and_disabled_plugins_settings_are_not_unknown(tmp_path: Path) -> None:
+    environ = {"SYNERGY_DATA_DIR": str(tmp_path / "data"), "SYNERGY_STRICT_SETTINGS": "true",
+               "SYNERGY_TEST_DATABASE_URL": "postgresql://elsewhere/test",
+               "SYNERGY_CREATEUSER_PASSWORD": PASSWORD, "SYNERGY_CONFIG_FILE": "",
+               "SYNERGY_DISABLED_PLUGINS": "kernel_probe",
+               "SYNERGY_KERNEL_PROBE_GREETING": "kept for when it is enabled again"}
+    assert _built(Settings(environ=environ), [worker_plugin]).unknown_settings == []
+
+
+def test_a_misspelt_test_override_fails_the_test(make_app) -> None:
+    misspelt = "SYNERGY_QUEUE_IMEDIATE .*did you mean SYNERGY_QUEUE_IMMEDIATE"
+    with pytest.raises(ConfigurationError, match=misspelt):
+        make_app(SYNERGY_QUEUE_IMEDIATE=True)

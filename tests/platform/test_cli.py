@@ -189,6 +189,10 @@ def test_plugin_settings_and_commands(run_cli, cli_env, install_entry_points) ->
     cli_env(SYNERGY_DISABLED_PLUGINS=install_entry_points(
         {"every_hook": "tests.plugins.every_hook"}), SYNERGY_EVERY_HOOK_GREETING="ahoy")
     assert "SYNERGY_EVERY_HOOK_GREETING" in run_cli("config", "--markdown").out
+    refused = run_cli("every-hook-ping", "world")
+    assert (refused.code, refused.err.strip()) == (
+        2, "error: the database is not set up yet: run `synergy migrate` first")
+    run_cli("migrate")
     ok = run_cli("every-hook-ping", "world")
     assert (ok.code, ok.out.strip()) == (0, "ahoy world")
     assert run_cli("every-hook-ping", "fail").code == 3
@@ -212,3 +216,19 @@ def test_unknown_arguments_exit_with_usage(run_cli, argv: list[str]) -> None:
     result = run_cli(*argv)
     assert result.code == 2
     assert "usage: synergy" in result.err
+
+
+def test_config_check_exits_non_zero_on_unknown_names(run_cli, cli_env,
+                                                      install_entry_points) -> None:
+    cli_env(SYNERGY_DISABLED_PLUGINS=install_entry_points(
+        {"every_hook": "tests.plugins.every_hook"}), SYNERGY_EVERY_HOOK_GREETING="ahoy")
+    valid = run_cli("config", "--check")
+    assert valid.code == 0 and valid.out.startswith("configuration is valid")
+    cli_env(SYNERGY_SMTP_URI="smtp://127.0.0.1:25", SYNERGY_EVERY_HOOK_GRETING="hi")
+    checked = run_cli("config", "--check")
+    assert checked.code == 1
+    assert checked.err.splitlines() == [
+        "error: SYNERGY_SMTP_URI (from environment) is not a setting; "
+        "did you mean SYNERGY_SMTP_URL?",
+        "error: SYNERGY_EVERY_HOOK_GRETING (from environment) is not a setting; "
+        "did you mean SYNERGY_EVERY_HOOK_GREETING?"]
