@@ -43,12 +43,18 @@ def _close_app(server: Any, worker: Any) -> None:
         app.close()
 
 
+#: ``--worker-class`` names to gunicorn worker classes. gthread is gunicorn's thread worker
+#: receiving whole requests in its event loop, so slow clients hold no thread (see
+#: :mod:`synergy.serve_worker`); sync holds a process per request being read.
+WORKER_CLASSES = {"gthread": "synergy.serve_worker.BufferingThreadWorker", "sync": "sync"}
+
+
 def gunicorn_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {
         "worker_exit": _close_app,
         "bind": f"{args.host}:{args.port}",
         "workers": args.workers,
-        "worker_class": args.worker_class,
+        "worker_class": WORKER_CLASSES[args.worker_class],
         "accesslog": None,
         "timeout": 60,
         "graceful_timeout": 20,

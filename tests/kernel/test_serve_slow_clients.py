@@ -1,0 +1,159 @@
+"""``synergy serve`` stays responsive while clients trickle their requests (issue #10, row 7).
+
+Twenty clients send one byte every half second — ten never finish their headers, ten never
+finish their body — against a default ``synergy serve`` (2 workers). Health checks must still
+answer within a second, and every slow client must be cut off with a 408 in bounded time.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.kernel.conftest import Served, serve_environment, start_serve
+
+REQUEST_TIMEOUT = 3.0
+HEADERS = (b"POST /api/projects/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+           b"Content-Type: application/json\r\nContent-Length: 200\r\n\r\n")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp("slow")
+    env = serve_environment(root / "data", SYNERGY_QUEUE_IMMEDIATE="true",
+                            SYNERGY_REQUEST_TIMEOUT=str(REQUEST_TIMEOUT))
+    served = start_serve(["--no-worker"], env, root)
+    yield served
+    served.stop()
+
+
+class Trickler:
+    """Sends each socket its next byte every ``interval`` seconds, in one thread."""
+
+    def __init__(self, pending: dict[socket.socket, bytes], interval: float = 0.5) -> None:
+        self.pending = pending
+        self.interval = interval
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            for sock, rest in list(self.pending.items()):
+                if not rest:
+                    continue
+                try:
+                    sock.send(rest[:1])
+                    self.pending[sock] = rest[1:]
+                except OSError:
+                    self.pending[sock] = b""
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+
+def _connect(port: int, first: bytes) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(first)
+    return sock
+
+
+def _answer(sock: socket.socket, until: float) -> bytes:
+    """What the server sent before closing the connection (or until ``until``)."""
+    received = b""
+    while (left := until - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            piece = sock.recv(65536)
+        except TimeoutError:
+            break
+        except ConnectionResetError:
+            break
+        if not piece:
+            break
+        received += piece
+    return received
+
+
+@pytest.mark.slow
+def test_health_stays_fast_while_twenty_clients_trickle_and_they_get_408(served: Served) -> None:
+    body = json.dumps({"name": "x" * 150}).encode().ljust(200)
+    slow_headers = {_connect(served.port, HEADERS[:20]): HEADERS[20:] for _ in range(10)}
+    slow_bodies = {_connect(served.port, HEADERS + body[:5]): body[5:] for _ in range(10)}
+    connected = time.monotonic()
+    trickler = Trickler({**slow_headers, **slow_bodies})
+    try:
+        time.sleep(1)
+        waits = []
+        for _ in range(5):
+            started = time.monotonic()
+            status, answer = served.health()
+            waits.append(time.monotonic() - started)
+            assert status == 200, answer
+            time.sleep(0.2)
+        assert max(waits) < 1.0, waits
+
+        cut_off_by = connected + REQUEST_TIMEOUT + 3
+        for sock in [*slow_headers, *slow_bodies]:
+            answer = _answer(sock, cut_off_by)
+            assert answer.startswith(b"HTTP/1.1 408 "), answer
+            error = json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]
+            assert error["code"] == "request_timeout"
+            assert error["status"] == 408
+        assert time.monotonic() < cut_off_by
+    finally:
+        trickler.stop()
+        for sock in [*slow_headers, *slow_bodies]:
+            sock.close()
+    assert served.health()[0] == 200
+
+
+@pytest.mark.slow
+def test_a_request_sent_in_pieces_within_the_time_is_answered(served: Served) -> None:
+    body = json.dumps({"name": "Apollo"}).encode()
+    headers = HEADERS.replace(b"Content-Length: 200", f"Content-Length: {len(body)}".encode())
+    with socket.create_connection(("127.0.0.1", served.port)) as sock:
+        sock.sendall(headers[:30])
+        time.sleep(0.5)
+        sock.sendall(headers[30:] + body[:10])
+        time.sleep(0.5)
+        sock.sendall(body[10:])
+        answer = _answer(sock, time.monotonic() + 5)
+    assert answer.startswith(b"HTTP/1.1 401 "), answer
+
+
+@pytest.mark.slow
+def test_pipelined_and_kept_alive_requests_are_all_answered(served: Served) -> None:
+    request = b"GET /api/auth/health/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", served.port)) as sock:
+        sock.sendall(request * 3)
+        received = b""
+        deadline = time.monotonic() + 5
+        while received.count(b"HTTP/1.1 200 ") < 3 and time.monotonic() < deadline:
+            sock.settimeout(deadline - time.monotonic())
+            received += sock.recv(65536)
+        sock.sendall(request)
+        while received.count(b"HTTP/1.1 200 ") < 4 and time.monotonic() < deadline:
+            received += sock.recv(65536)
+    assert received.count(b"HTTP/1.1 200 ") == 4, received
+
+
+@pytest.mark.slow
+def test_expect_100_continue_gets_its_interim_answer_before_the_body(served: Served) -> None:
+    body = json.dumps({"name": "Apollo"}).encode()
+    headers = HEADERS.replace(b"Content-Length: 200",
+                              f"Content-Length: {len(body)}\r\nExpect: 100-continue".encode())
+    with socket.create_connection(("127.0.0.1", served.port)) as sock:
+        sock.sendall(headers)
+        sock.settimeout(3)
+        assert sock.recv(1024).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        sock.sendall(body)
+        answer = _answer(sock, time.monotonic() + 5)
+    assert b"HTTP/1.1 401 " in answer, answer
+
