@@ -15,6 +15,7 @@ import peewee
 from synergy import __version__
 from synergy.errors import ConfigurationError, PluginError, SynergyError
 from synergy.migrations import MigrationFailed
+from synergy.worker_heartbeat import Heartbeat
 
 log = logging.getLogger("synergy.cli")
 
@@ -131,7 +132,12 @@ def cmd_worker(kernel: Any, args: argparse.Namespace) -> int:
                                     periodic=not args.no_periodic, check_worker_health=True)
     log.info("worker started on %s queue with %s thread(s)%s", kernel.jobs.backend,
              args.concurrency, "" if args.no_periodic else ", periodic jobs enabled")
-    consumer.run()
+    heartbeat = Heartbeat(huey)
+    heartbeat.start()
+    try:
+        consumer.run()
+    finally:
+        heartbeat.stop()
     return 0
 
 

@@ -1,22 +1,22 @@
 """``synergy serve``: the embedded default in one command.
 
 Applies migrations, optionally loads demo data, starts ``synergy worker`` as
-a child process (unless jobs run inline) and runs gunicorn in the
-foreground. Each gunicorn worker builds its own app after the fork, so no
-database connection is shared between processes.
+a supervised child process (unless jobs run inline; see
+:mod:`synergy.worker_supervisor`) and runs gunicorn in the foreground. Each
+gunicorn worker builds its own app after the fork, so no database connection
+is shared between processes.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import subprocess
-import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from synergy.database import release_connections
+from synergy.worker_supervisor import WorkerSupervisor, worker_command
 
 log = logging.getLogger("synergy.serve")
 
@@ -76,8 +76,8 @@ def serve(kernel: Any, args: argparse.Namespace) -> int:
     release_connections(kernel.db)
     worker = None
     if not args.no_worker and not kernel.jobs.huey.immediate:
-        worker = subprocess.Popen([sys.executable, "-m", "synergy", "worker"])
-        log.info("started job worker (pid %s)", worker.pid)
+        worker = WorkerSupervisor(worker_command())
+        worker.start()
     log.info("SynergyOS %s listening on http://%s:%s/api/ (database %s, queue %s)",
              kernel.version, args.host, args.port, kernel.db.__class__.__name__,
              kernel.jobs.backend)
@@ -85,9 +85,5 @@ def serve(kernel: Any, args: argparse.Namespace) -> int:
         _Gunicorn(gunicorn_options(args)).run()
     finally:
         if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            worker.stop()
     return 0
