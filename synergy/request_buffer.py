@@ -90,6 +90,7 @@ class RequestBuffer:
         self.chunked: _ChunkedEnd | None = None
         self.complete = False
         self.expects_continue = False
+        self._expect_line = b""
         self.surplus = b""
 
     def deadline(self, timeout: float, bytes_per_second: float) -> float:
@@ -145,8 +146,9 @@ class RequestBuffer:
                 lengths.add(value.strip())
             elif name == b"transfer-encoding":
                 encodings += [part.strip().lower() for part in value.split(b",")]
-            elif name == b"expect":
-                self.expects_continue = value.strip().lower() == b"100-continue"
+            elif name == b"expect" and value.strip().lower() == b"100-continue":
+                self.expects_continue = True
+                self._expect_line = line
         if encodings:
             if lengths or encodings[-1] != b"chunked":
                 self.complete = True  # refused by the parser
@@ -165,6 +167,11 @@ class RequestBuffer:
             self.complete = True
         if self.complete:
             self.expects_continue = False
+
+    def continued(self) -> None:
+        """The client was told ``100 Continue``: drop its ``Expect`` so it is not told twice."""
+        self.head = self.head.replace(b"\r\n" + self._expect_line + b"\r\n", b"\r\n", 1)
+        self.expects_continue = False
 
     def __iter__(self) -> Iterator[bytes]:
         """The request as collected: headers, then the body read back from the spool."""

@@ -132,6 +132,7 @@ class BufferingThreadWorker(ThreadWorker):
         request.feed(data)
         if request.expects_continue and not had_headers and not request.complete:
             self.send_quietly(sock, b"HTTP/1.1 100 Continue\r\n\r\n")
+            request.continued()
         if request.complete:
             self.forget(conn)
             self.dispatch(conn)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from synergy.request_buffer import RequestBuffer
 from tests.kernel.conftest import Served, serve_environment, start_serve
 
 REQUEST_TIMEOUT = 3.0
@@ -152,8 +153,53 @@ def test_expect_100_continue_gets_its_interim_answer_before_the_body(served: Ser
     with socket.create_connection(("127.0.0.1", served.port)) as sock:
         sock.sendall(headers)
         sock.settimeout(3)
-        assert sock.recv(1024).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        assert sock.recv(1024) == b"HTTP/1.1 100 Continue\r\n\r\n"
         sock.sendall(body)
         answer = _answer(sock, time.monotonic() + 5)
-    assert b"HTTP/1.1 401 " in answer, answer
+    assert answer.startswith(b"HTTP/1.1 401 "), answer
 
+
+
+CHUNKED = (b"POST /api/auth/login/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+           b"5;ext=1\r\nhello\r\n1\r\n\n\r\n0\r\nTrailer: yes\r\n\r\n")
+
+
+@pytest.mark.parametrize("request_bytes", [
+    CHUNKED,
+    HEADERS.replace(b"200", b"5") + b"hello",
+    b"GET /api/auth/health/ HTTP/1.1\r\nHost: x\r\n\r\n",
+], ids=["chunked", "content-length", "no-body"])
+def test_a_request_fed_byte_by_byte_completes_exactly_at_its_end(request_bytes: bytes) -> None:
+    pipelined = b"GET / HTTP/1.1\r\n"
+    buffer = RequestBuffer(0.0, body_limit=1024)
+    for i, byte in enumerate(request_bytes + pipelined):
+        assert buffer.complete == (i >= len(request_bytes)), i
+        buffer.feed(bytes([byte]))
+    assert buffer.complete
+    assert buffer.surplus == pipelined
+    assert b"".join(buffer) == request_bytes
+
+
+@pytest.mark.parametrize("head", [
+    b"Content-Length: 2000",  # over the limit: refused unread
+    b"Content-Length: 5\r\nContent-Length: 6",
+    b"Content-Length: -1",
+    b"Transfer-Encoding: gzip",
+    b"Transfer-Encoding: chunked\r\nContent-Length: 5",
+])
+def test_unclear_or_oversized_framing_goes_to_the_parser_at_once(head: bytes) -> None:
+    buffer = RequestBuffer(0.0, body_limit=1024)
+    buffer.feed(b"POST / HTTP/1.1\r\n" + head + b"\r\n\r\n")
+    assert buffer.complete
+
+
+def test_a_malformed_chunk_line_ends_the_wait() -> None:
+    buffer = RequestBuffer(0.0, body_limit=1024)
+    buffer.feed(CHUNKED.split(b"\r\n\r\n")[0] + b"\r\n\r\nzz\r\n")
+    assert buffer.complete
+
+
+def test_the_time_allowed_grows_with_the_body_received() -> None:
+    buffer = RequestBuffer(100.0, body_limit=1 << 20)
+    buffer.feed(HEADERS.replace(b"200", b"131072") + b"x" * 65536)
+    assert buffer.deadline(10, 65536) == 111.0
