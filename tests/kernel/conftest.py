@@ -30,6 +30,7 @@ from synergy.models import (
     PasswordResetToken,
     User,
 )
+from tests.conftest import TEST_REDIS_URL
 
 
 def free_port() -> int:
@@ -148,10 +149,19 @@ class Served:
                 self.process.wait()
 
 
-def serve_environment(data: Path, **settings: str) -> dict[str, str]:
-    """The test process's environment without its SYNERGY_* names, plus ``settings``."""
+def serve_environment(data: Path, database_url: str | None, **settings: str) -> dict[str, str]:
+    """The test process's environment without its SYNERGY_* names, on this run's backends.
+
+    ``database_url`` is the session's PostgreSQL database (None: SQLite in ``data``); Redis
+    carries the queue when the run has one, under a queue name of this server's own.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("SYNERGY_")}
-    env.update({"SYNERGY_DATA_DIR": str(data), "SYNERGY_PASSWORD_HASHING": "fast"})
+    env.update({"SYNERGY_DATA_DIR": str(data), "SYNERGY_PASSWORD_HASHING": "fast",
+                "SYNERGY_QUEUE_NAME": f"serve-{uuid.uuid4().hex[:8]}"})
+    if database_url:
+        env["SYNERGY_DATABASE_URL"] = database_url
+    if TEST_REDIS_URL:
+        env["SYNERGY_REDIS_URL"] = TEST_REDIS_URL
     env.update(settings)
     return env
 

@@ -24,9 +24,9 @@ HEADERS = (b"POST /api/projects/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(tmp_path_factory: pytest.TempPathFactory, database_url: str | None) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("slow")
-    env = serve_environment(root / "data", SYNERGY_QUEUE_IMMEDIATE="true",
+    env = serve_environment(root / "data", database_url, SYNERGY_QUEUE_IMMEDIATE="true",
                             SYNERGY_REQUEST_TIMEOUT=str(REQUEST_TIMEOUT))
     served = start_serve(["--no-worker"], env, root)
     yield served

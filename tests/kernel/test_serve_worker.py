@@ -26,15 +26,6 @@ from tests.kernel.conftest import Served, serve_environment, start_serve
 SYNERGY = Path(sys.executable).with_name("synergy")
 
 
-def _environment(root: Path, database_url: str | None) -> dict[str, str]:
-    settings = {"SYNERGY_QUEUE_NAME": f"serve-{uuid.uuid4().hex[:8]}"}
-    if database_url:
-        settings["SYNERGY_DATABASE_URL"] = database_url
-    if TEST_REDIS_URL:
-        settings["SYNERGY_REDIS_URL"] = TEST_REDIS_URL
-    return serve_environment(root / "data", **settings)
-
-
 def _wait_for(check: Callable[[], Any], what: str, served: Served, timeout: float = 45) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -58,7 +49,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, database_url: str | None) -
     bogus.mkdir()
     for name in ("__init__.py", "__main__.py"):
         (bogus / name).write_text("raise ImportError('the bogus synergy folder was imported')\n")
-    served = start_serve(["--workers", "1"], _environment(root, database_url), root,
+    served = start_serve(["--workers", "1"], serve_environment(root / "data", database_url), root,
                          command=[str(SYNERGY)])
     yield served
     served.stop()
@@ -91,7 +82,7 @@ def test_a_killed_worker_is_restarted_and_health_follows_its_heartbeat(served: S
 @pytest.mark.slow
 def test_without_a_worker_health_is_degraded(tmp_path: Path, database_url: str | None) -> None:
     served = start_serve(["--workers", "1", "--no-worker"],
-                         _environment(tmp_path, database_url), tmp_path)
+                         serve_environment(tmp_path / "data", database_url), tmp_path)
     try:
         status, answer = served.health()
     finally:
