@@ -45,18 +45,21 @@ def last_beat(huey: Any) -> dict[str, Any] | None:
 
 
 def worker_status(huey: Any, now: float | None = None) -> dict[str, Any]:
-    """``{"status": "ok"|"down", "message", "pid", "host", "seconds_since_heartbeat"}``."""
+    """``{"status": "ok"|"down", "message", "pid", "seconds_since_heartbeat"}``.
+
+    The health check is public: the worker's host name stays in the stored beat, for operators.
+    """
     latest = last_beat(huey)
     if latest is None:
         return {"status": "down", "message": "no worker heartbeat yet: start `synergy worker`",
-                "pid": None, "host": None, "seconds_since_heartbeat": None}
+                "pid": None, "seconds_since_heartbeat": None}
     age = max(0.0, (now or time.time()) - latest["at"])
     if age > STALE_AFTER:
         status, message = "down", f"no worker heartbeat for {age:.0f} s"
     else:
         status, message = "ok", f"last heartbeat {age:.0f} s ago"
     return {"status": status, "message": message, "pid": latest["pid"],
-            "host": latest["host"], "seconds_since_heartbeat": round(age, 1)}
+            "seconds_since_heartbeat": round(age, 1)}
 
 
 class Heartbeat:

@@ -25,8 +25,8 @@ class HealthOut(Schema):
     status = String(read_only=True, choices=("ok", "degraded"))
     version = String(read_only=True)
     services = Dict(read_only=True)
-    worker = Dict(read_only=True, description="The job workers' latest heartbeat (pid, host, "
-                                              "age); absent when jobs run inline.")
+    worker = Dict(read_only=True, description="The job workers' latest heartbeat (pid, age); "
+                                              "absent when jobs run inline.")
 
 
 class Health:
