@@ -16,10 +16,14 @@ second per 64 KiB of body received (a 50 MB upload gets about 13 minutes at leas
 its request; past that it is answered ``408 request_timeout`` and disconnected, and a
 connection that never sent a byte is closed silently.
 
+Closing a connection (``Connection: close``, errors, a 408) is done in the event loop too,
+where gunicorn's thread worker waits up to 2 s for the client in its loop; and a thread writing
+an answer gives up on a client that reads nothing for ``SYNERGY_REQUEST_TIMEOUT`` seconds.
+
 gunicorn's thread worker is extended through methods that are not its public API (``accept``,
-``finish_request``, ``murder_pending``, ``on_client_socket_readable``), which is why setup.cfg
-pins gunicorn to one major version. TLS and uWSGI are left to the plain gthread behaviour:
-``synergy serve`` speaks plain HTTP, with TLS terminated by a proxy.
+``finish_request``, ``handle_request``, ``murder_pending``, ``on_client_socket_readable``),
+which is why setup.cfg pins gunicorn to one major version. TLS and uWSGI are left to the plain
+gthread behaviour: ``synergy serve`` speaks plain HTTP, with TLS terminated by a proxy.
 """
 
 from __future__ import annotations
@@ -144,17 +148,36 @@ class BufferingThreadWorker(ThreadWorker):
         conn.data_ready = True
         self.enqueue_req(conn)
 
+    def handle_request(self, req: Any, conn: TConn) -> bool:
+        """Run the app in a thread; a client that stops reading the answer is cut off.
+
+        The timeout bounds each write (a JSON answer, or one piece of a download), so a
+        client that reads nothing holds the thread ``SYNERGY_REQUEST_TIMEOUT`` seconds, not
+        for ever. Reads never touch the socket here: the request is already buffered.
+        """
+        conn.sock.settimeout(self.request_timeout)
+        try:
+            return super().handle_request(req, conn)
+        except TimeoutError:
+            self.log.info("%s stopped reading its response; connection closed", conn.client)
+            return False
+
     def finish_request(self, conn: TConn, fs: Any) -> None:
         request = getattr(conn, "request", None)
-        if request is not None:
-            conn.request = None
-            request.close()
-            if (request.surplus and self.alive and not fs.cancelled()
-                    and fs.exception() is None and fs.result() is True):
-                # A pipelined request arrived with the last one: the socket will not signal it.
-                self.collect(conn, request.surplus)
-                return
-        super().finish_request(conn, fs)
+        if request is None:
+            super().finish_request(conn, fs)
+            return
+        conn.request = None
+        request.close()
+        keep_alive = not fs.cancelled() and fs.exception() is None and fs.result() is True
+        if keep_alive and request.surplus and self.alive:
+            # A pipelined request arrived with the last one: the socket will not signal it.
+            self.collect(conn, request.surplus)
+        elif keep_alive:
+            super().finish_request(conn, fs)
+        else:
+            # gunicorn's own graceful close waits for the client in this loop, up to 2 s.
+            self.linger(conn)
 
     def murder_pending(self) -> None:
         """Also cut off clients too slow to send their request, and end refused ones."""
@@ -179,6 +202,15 @@ class BufferingThreadWorker(ThreadWorker):
             return
         self.log.info("408: %s did not send its request within the time allowed", conn.client)
         self.send_quietly(conn.sock, timeout_response())
+        self.linger(conn)
+
+    def linger(self, conn: TConn) -> None:
+        """Close after the answer without losing it, in the event loop (RFC 9112, 9.6).
+
+        Half-closing, then reading what the client still sends until it closes (or for
+        ``_LINGER_SECONDS``), keeps a reset from destroying the answer it has not read yet.
+        """
+        conn.sock.setblocking(False)
         try:
             conn.sock.shutdown(socket.SHUT_WR)
         except OSError:

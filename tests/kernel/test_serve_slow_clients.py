@@ -116,6 +116,42 @@ def test_health_stays_fast_while_twenty_clients_trickle_and_they_get_408(served:
 
 
 @pytest.mark.slow
+def test_clients_that_never_close_after_connection_close_hold_nothing(served: Served) -> None:
+    """gunicorn's own graceful close waits up to 2 s for the client in the event loop."""
+    request = (b"GET /api/auth/health/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               b"Connection: close\r\n\r\n")
+    idle = [_connect(served.port, request) for _ in range(20)]
+    try:
+        time.sleep(0.5)
+        started = time.monotonic()
+        assert served.health()[0] == 200
+        assert time.monotonic() - started < 1.0
+        for sock in idle:
+            assert _answer(sock, time.monotonic() + 5).startswith(b"HTTP/1.1 200 ")
+    finally:
+        for sock in idle:
+            sock.close()
+
+
+@pytest.mark.slow
+def test_a_client_that_stops_reading_is_cut_off(served: Served) -> None:
+    """Its answers fill the socket buffers; the thread writing them gives up, not waits."""
+    request = b"GET /api/openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", served.port))
+        sock.sendall(request * 100)
+        deadline = time.monotonic() + REQUEST_TIMEOUT + 5
+        while time.monotonic() < deadline and not any(
+                "stopped reading its response" in line for line in served.log):
+            time.sleep(0.2)
+        assert served.health()[0] == 200
+        received = _answer(sock, time.monotonic() + 10)
+    assert any("stopped reading its response" in line for line in served.log)
+    assert 0 < received.count(b"HTTP/1.1 200 ") < 100
+
+
+@pytest.mark.slow
 def test_a_request_sent_in_pieces_within_the_time_is_answered(served: Served) -> None:
     body = json.dumps({"name": "Apollo"}).encode()
     headers = HEADERS.replace(b"Content-Length: 200", f"Content-Length: {len(body)}".encode())
