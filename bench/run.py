@@ -37,6 +37,7 @@ from bench.seed import seed  # noqa: E402
 from synergy import create_app  # noqa: E402
 from synergy.database import open_database  # noqa: E402
 from synergy.models import User  # noqa: E402
+from synergy.serve import WORKER_CLASSES  # noqa: E402
 from synergy.settings import Settings  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -136,8 +137,11 @@ def settle(env: dict[str, str]) -> None:
 @contextlib.contextmanager
 def gunicorn(app: str, env: dict[str, str], worker_class: str) -> Iterator[str]:
     port = free_port()
+    # The worker classes `synergy serve` runs under these names (gthread: whole requests
+    # received in the event loop, see synergy/serve_worker.py).
     command = [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
-               "--workers", "2", "--worker-class", worker_class, "--log-level", "warning"]
+               "--workers", "2", "--worker-class", WORKER_CLASSES[worker_class],
+               "--log-level", "warning"]
     if worker_class == "gthread":
         command += ["--threads", "4"]
     process = subprocess.Popen(command, env=env, cwd=ROOT)

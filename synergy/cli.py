@@ -26,6 +26,7 @@ import redis
 from synergy import __version__
 from synergy.errors import ConfigurationError, PluginError, SynergyError
 from synergy.migrations import MigrationFailed
+from synergy.worker_heartbeat import Heartbeat
 
 log = logging.getLogger("synergy.cli")
 
@@ -156,7 +157,12 @@ def cmd_worker(kernel: Any, args: argparse.Namespace) -> int:
                                     periodic=not args.no_periodic, check_worker_health=True)
     log.info("worker started on %s queue with %s thread(s)%s", kernel.jobs.backend,
              args.concurrency, "" if args.no_periodic else ", periodic jobs enabled")
-    consumer.run()
+    heartbeat = Heartbeat(kernel)
+    heartbeat.start()
+    try:
+        consumer.run()
+    finally:
+        heartbeat.stop()
     return 0
 
 
@@ -184,7 +190,9 @@ def _add_core_commands(sub: Any) -> dict[str, Any]:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=_positive, default=8000)
     p.add_argument("--workers", type=_positive, default=2, help="gunicorn worker processes")
-    p.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
+    p.add_argument("--worker-class", default="gthread", choices=("gthread", "sync"),
+                   help="gthread: threads fed only complete requests (survives slow clients); "
+                        "sync: one request per process, only behind a buffering proxy")
     p.add_argument("--threads", type=_positive, default=4, help="threads per gthread worker")
     p.add_argument("--no-worker", action="store_true", help="do not start a job worker")
     p.add_argument("--demo", action="store_true", help="load demo users and projects")

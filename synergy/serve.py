@@ -1,22 +1,22 @@
 """``synergy serve``: the embedded default in one command.
 
 Applies migrations, optionally loads demo data, starts ``synergy worker`` as
-a child process (unless jobs run inline) and runs gunicorn in the
-foreground. Each gunicorn worker builds its own app after the fork, so no
-database connection is shared between processes.
+a supervised child process (unless jobs run inline; see
+:mod:`synergy.worker_supervisor`) and runs gunicorn in the foreground. Each
+gunicorn worker builds its own app after the fork, so no database connection
+is shared between processes.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import subprocess
-import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from synergy.database import release_connections
+from synergy.worker_supervisor import WorkerSupervisor, worker_command
 
 log = logging.getLogger("synergy.serve")
 
@@ -43,12 +43,18 @@ def _close_app(server: Any, worker: Any) -> None:
         app.close()
 
 
+#: ``--worker-class`` names to gunicorn worker classes. gthread is gunicorn's thread worker
+#: receiving whole requests in its event loop, so slow clients hold no thread (see
+#: :mod:`synergy.serve_worker`); sync holds a process per request being read.
+WORKER_CLASSES = {"gthread": "synergy.serve_worker.BufferingThreadWorker", "sync": "sync"}
+
+
 def gunicorn_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {
         "worker_exit": _close_app,
         "bind": f"{args.host}:{args.port}",
         "workers": args.workers,
-        "worker_class": args.worker_class,
+        "worker_class": WORKER_CLASSES[args.worker_class],
         "accesslog": None,
         "timeout": 60,
         "graceful_timeout": 20,
@@ -70,8 +76,8 @@ def serve(kernel: Any, args: argparse.Namespace) -> int:
     release_connections(kernel.db)
     worker = None
     if not args.no_worker and not kernel.jobs.huey.immediate:
-        worker = subprocess.Popen([sys.executable, "-m", "synergy", "worker"])
-        log.info("started job worker (pid %s)", worker.pid)
+        worker = WorkerSupervisor(worker_command())
+        worker.start()
     log.info("SynergyOS %s listening on http://%s:%s/api/ (database %s, queue %s)",
              kernel.version, args.host, args.port, kernel.db.__class__.__name__,
              kernel.jobs.backend)
@@ -79,9 +85,5 @@ def serve(kernel: Any, args: argparse.Namespace) -> int:
         _Gunicorn(gunicorn_options(args)).run()
     finally:
         if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            worker.stop()
     return 0

@@ -175,6 +175,9 @@ KERNEL_SETTINGS: tuple[Setting, ...] = (
             help="Largest attachment accepted, in megabytes."),
     Setting("SYNERGY_MAX_JSON_KB", type="int", default=1024, minimum=1,
             help="Largest JSON request body accepted, in kilobytes."),
+    Setting("SYNERGY_REQUEST_TIMEOUT", type="float", default=10.0, minimum=1,
+            help="Seconds a client of `synergy serve` has to send its request (plus one per "
+                 "64 KiB of body; else 408) and to take each piece of the answer."),
     Setting("SYNERGY_DISABLED_PLUGINS", type="list", default=[],
             help="Plugin names not to load (comma list)."),
     Setting("SYNERGY_STRICT_PLUGINS", type="bool", default=False,

@@ -17,6 +17,7 @@ from synergy.projects.representation import user_mini
 from synergy.projects.schemas import UserMini
 from synergy.schema import Dict, List, Schema, String
 from synergy.system.introspection import describe_plugins
+from synergy.worker_heartbeat import worker_status
 
 log = logging.getLogger("synergy.health")
 
@@ -70,6 +71,8 @@ class HealthOut(Schema):
     status = String(read_only=True, choices=("ok", "degraded"))
     version = String(read_only=True)
     services = Dict(read_only=True)
+    worker = Dict(read_only=True, description="The job workers' latest heartbeat (pid, age); "
+                                              "absent when jobs run inline.")
 
 
 class Health:
@@ -84,11 +87,16 @@ class Health:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         services = {"database": self._check(self._database),
                     **self.kernel.backing_services.report()}
+        worker = self._worker(services["queue"])
+        if worker is not None:
+            services["worker"] = worker["status"]
         healthy = all(state == "ok" for state in services.values())
         resp.status = 200 if healthy else 503
         resp.set_header("Cache-Control", "no-store")
         resp.media = {"status": "ok" if healthy else "degraded",
                       "version": self.kernel.version, "services": services}
+        if worker is not None:
+            resp.media["worker"] = worker
 
     @staticmethod
     def _check(probe: Any) -> str:
@@ -98,6 +106,22 @@ class Health:
         except Exception as exc:
             log.warning("health check %s failed: %s", getattr(probe, "__name__", probe), exc)
             return "down"
+
+    def _worker(self, queue: str) -> dict[str, Any] | None:
+        """Alive only from a heartbeat: a started process proves nothing (see worker_heartbeat)."""
+        huey = self.kernel.jobs.huey
+        if huey.immediate:
+            return None
+        if queue != "ok":
+            return {"status": "down", "message": "the queue storage is down"}
+        try:
+            worker = worker_status(huey)
+        except Exception as exc:
+            log.warning("health check worker heartbeat failed: %s", exc)
+            return {"status": "down", "message": "the worker heartbeat cannot be read"}
+        if worker["status"] != "ok":
+            log.warning("health check worker: %s", worker["message"])
+        return worker
 
     def _database(self) -> None:
         self.kernel.db.execute_sql("SELECT 1").fetchone()

@@ -1,16 +1,22 @@
-"""Kernel-area fixtures: a real SMTP server on loopback and database snapshots."""
+"""Kernel-area fixtures: a real SMTP server on loopback, database snapshots, ``synergy serve``."""
 
 from __future__ import annotations
 
 import asyncio
+import http.client
+import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +32,7 @@ from synergy.models import (
     PasswordResetToken,
     User,
 )
+from tests.conftest import TEST_REDIS_URL
 
 
 def free_port() -> int:
@@ -161,3 +168,68 @@ def row_counts(kernel: Kernel) -> dict[str, int]:
     with kernel.connection():
         return {model.__name__: model.select().count()
                 for model in (User, AuthSession, PasswordResetToken, Event, OutgoingMail)}
+
+
+@dataclass
+class Served:
+    """A ``synergy serve`` process and the port it answers on."""
+
+    process: subprocess.Popen[str]
+    port: int
+    log: list[str] = field(default_factory=list)
+
+    def health(self, timeout: float = 5) -> tuple[int, dict[str, Any]]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            connection.request("GET", "/api/auth/health/")
+            response = connection.getresponse()
+            return response.status, json.loads(response.read())
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def serve_environment(data: Path, database_url: str | None, **settings: str) -> dict[str, str]:
+    """The test process's environment without its SYNERGY_* names, on this run's backends.
+
+    ``database_url`` is the session's PostgreSQL database (None: SQLite in ``data``); Redis
+    carries the queue when the run has one, under a queue name of this server's own.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNERGY_")}
+    env.update({"SYNERGY_DATA_DIR": str(data), "SYNERGY_PASSWORD_HASHING": "fast",
+                "SYNERGY_QUEUE_NAME": f"serve-{uuid.uuid4().hex[:8]}"})
+    if database_url:
+        env["SYNERGY_DATABASE_URL"] = database_url
+    if TEST_REDIS_URL:
+        env["SYNERGY_REDIS_URL"] = TEST_REDIS_URL
+    env.update(settings)
+    return env
+
+
+def start_serve(args: list[str], env: dict[str, str], cwd: Path,
+                command: list[str] | None = None) -> Served:
+    """Run ``synergy serve ARGS`` on a free port and wait until it answers its health check."""
+    port = free_port()
+    process = subprocess.Popen(
+        [*(command or [sys.executable, "-m", "synergy"]), "serve", "--host", "127.0.0.1",
+         "--port", str(port), *args],
+        env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    served = Served(process, port)
+    threading.Thread(target=lambda: served.log.extend(process.stdout), daemon=True).start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            served.health(timeout=2)
+            return served
+        except OSError:
+            time.sleep(0.2)
+    served.stop()
+    pytest.fail("synergy serve did not start:\n" + "".join(served.log))

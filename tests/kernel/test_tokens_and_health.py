@@ -13,6 +13,7 @@ import pytest
 
 from synergy.auth.tokens import new_token_id
 from synergy.models import AuthSession
+from synergy.worker_heartbeat import beat
 from tests.conftest import TEST_REDIS_URL, Api, assert_error, requires_redis
 from tests.kernel.conftest import free_port
 
@@ -137,15 +138,19 @@ def test_health_is_503_when_redis_is_unreachable(make_app) -> None:
         .get("/api/auth/health/")
     assert result.status_code == 503
     assert result.json["status"] == "degraded"
-    assert result.json["services"] == {"database": "ok", "queue": "down", "redis": "down"}
+    assert result.json["services"] == {"database": "ok", "queue": "down", "redis": "down",
+                                       "worker": "down"}
 
 
 @requires_redis
 def test_health_checks_a_live_redis(make_app) -> None:
-    result = Api(make_app(SYNERGY_REDIS_URL=TEST_REDIS_URL, SYNERGY_QUEUE_IMMEDIATE=False,
-                          SYNERGY_QUEUE_NAME=f"health-{new_token_id()}")).get("/api/auth/health/")
+    kernel = make_app(SYNERGY_REDIS_URL=TEST_REDIS_URL, SYNERGY_QUEUE_IMMEDIATE=False,
+                      SYNERGY_QUEUE_NAME=f"health-{new_token_id()}")
+    beat(kernel.jobs.huey)  # a live worker's heartbeat
+    result = Api(kernel).get("/api/auth/health/")
     assert result.status_code == 200, result.text
-    assert result.json["services"] == {"database": "ok", "queue": "ok", "redis": "ok"}
+    assert result.json["services"] == {"database": "ok", "queue": "ok", "redis": "ok",
+                                       "worker": "ok"}
 
 
 def test_health_is_503_and_other_endpoints_503_when_the_database_is_gone(

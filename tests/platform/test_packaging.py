@@ -190,9 +190,12 @@ def test_example_plugin_end_to_end_under_synergy_serve(
                               stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        health = wait_for(lambda: requests.get(base + "/api/auth/health/", timeout=2).json(),
-                          "the server to answer")
-        expected = {"database", "queue"} | ({"redis"} if "SYNERGY_REDIS_URL" in env else set())
+        # Healthy once the job worker has written its first heartbeat.
+        health = wait_for(lambda: (h := requests.get(base + "/api/auth/health/",
+                                                     timeout=2).json())["status"] == "ok" and h,
+                          "the server and its job worker to be healthy")
+        expected = ({"database", "queue", "worker"}
+                    | ({"redis"} if "SYNERGY_REDIS_URL" in env else set()))
         assert health["services"] == dict.fromkeys(expected, "ok")
         workers = wait_for(lambda: {pid: cmd for pid, cmd in children(server.pid).items()
                                     if "synergy worker" in cmd}, "the job worker")
