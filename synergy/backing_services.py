@@ -212,6 +212,16 @@ class BackingServices:
             return func(*args, **kwargs)
         return service.call(use, func, *args, **kwargs)
 
+    def ping(self, name: str) -> None:
+        """Ask one service now and raise its own error when it does not answer.
+
+        For commands that are useless without it (``synergy worker``): they stop
+        with one clear line instead of starting to fall back.
+        """
+        service = self.by_name.get(name)
+        if service is not None:
+            service.ping()
+
     def report(self) -> dict[str, str]:
         """``{"queue": "ok"|"down", "redis": ...}``, asking each service now (health check)."""
         states = {"queue": "ok"}

@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             if problem:
                 return _fail(problem, 2)
         if args.command in NEEDS_QUEUE:
-            kernel.jobs.ping()
+            kernel.backing_services.ping("queue")
         if args.command in ("serve", "worker"):
             return int(handlers[args.command](kernel, args) or 0)
         with kernel.connection():

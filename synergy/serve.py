@@ -59,6 +59,9 @@ def gunicorn_options(args: argparse.Namespace) -> dict[str, Any]:
         "timeout": 60,
         "graceful_timeout": 20,
         "limit_request_line": 8190,
+        # gunicorn's runtime control socket sits at one path in $HOME, shared by every
+        # server of the user, and lets anyone with access change the worker count.
+        "control_socket_disable": True,
     }
     if args.worker_class == "gthread":
         options["threads"] = args.threads
