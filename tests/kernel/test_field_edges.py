@@ -97,14 +97,21 @@ def _leaf_fields(name: str, field: Field, wrap: Callable[[Any], Any]) -> Iterato
         yield field, wrap
 
 
-def _path(template: str) -> str:
-    """A concrete path for a route template: converters decide what a placeholder takes."""
+def _path(template: str, id_value: str = "1", at: int | None = None) -> str:
+    """A concrete path for a route template: converters decide what a placeholder takes.
+
+    The id placeholder number ``at`` (counting from 0) gets ``id_value``, the others 1.
+    """
     parts = []
+    ids = 0
     for part in template.split("/"):
         if part.startswith("{"):
             converter = part.strip("{}").partition(":")[2]
-            part = "1" if converter.startswith("int") else (
-                str(uuid.uuid4()) if converter.startswith("uuid") else "x")
+            if converter.startswith(("int", "id")):
+                part = id_value if at in (None, ids) else "1"
+                ids += 1
+            else:
+                part = str(uuid.uuid4()) if converter.startswith("uuid") else "x"
         parts.append(part)
     return "/".join(parts) + "/"
 
@@ -219,6 +226,35 @@ def test_edge_values_get_a_400_naming_the_field_never_a_500(every_plugin_app: Ke
                                     f"{result.status_code} {result.text[:160]}")
     assert checked > 500
     assert not problems, f"{len(problems)} of {checked}:\n" + "\n".join(problems[:60])
+
+
+PATH_ID_EDGES = ["0", "-1", "+1", "01", "1_0", " 1", "1.0", "1e3", "²", "١", "١٢", "2147483648",
+                 "9223372036854775808", "18446744073709551616", "9" * 400, "0x1", "true"]
+
+
+def test_path_ids_convert_in_the_schema_layer(every_plugin_app: Kernel) -> None:
+    """Every id in a path takes one spelling only: other spellings and ids past 32 bits are
+    404 on every route and method, never another spelling of id 1 and never a 500."""
+    staff = Api(every_plugin_app).as_new_user("stella", staff=True)
+    project = staff.post("/api/projects/", {"name": "Id one"}).json
+    task = staff.post("/api/tasks/", {"project": project["id"], "title": "Id one"}).json
+    assert project["id"] == task["id"] == 1  # so a second spelling of 1 would find them
+    problems = []
+    routes = [route for route in every_plugin_app.routes.routes if "{" in route.path]
+    for route in routes:
+        converters = [part.partition(":")[2] for part in route.path.split("/")
+                      if part.startswith("{")]
+        if any(converter.startswith("int") for converter in converters):
+            problems.append(f"{route.path}: use the id converter, not Falcon's int")
+        for index in range(sum(converter.startswith(("int", "id"))
+                               for converter in converters)):
+            for value in PATH_ID_EDGES:
+                for method in route.methods:
+                    result = staff.request(method, _path(route.path, value, index))
+                    if result.status_code != 404:
+                        problems.append(f"{method} {_path(route.path, value, index)}: "
+                                        f"{result.status_code} {result.text[:120]}")
+    assert routes and not problems, "\n".join(problems[:40])
 
 
 @pytest.mark.parametrize("field", [Date(), DateTime()])
