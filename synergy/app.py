@@ -23,6 +23,7 @@ from synergy.http.middleware import (
     RequestContextMiddleware,
 )
 from synergy.http.render import dumps
+from synergy.http.streams import guard_body
 from synergy.jobs import JobQueue
 from synergy.mail import Mailer
 from synergy.migrations import Migrator
@@ -112,6 +113,7 @@ class Kernel:
     # The kernel API ------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        guard_body(environ)
         return self.wsgi(environ, start_response)
 
     def enqueue(self, name: str, *args: Any, **kwargs: Any) -> None:

@@ -41,6 +41,14 @@ class ValidationError(SynergyError):
         return cls(f"{field}: {message}", fields={field: [message]})
 
 
+class MalformedBody(SynergyError):
+    """The body could not be read: broken chunked framing, a body cut short, a reset."""
+
+    status = 400
+    code = "malformed_body"
+    default_message = "The request body could not be read."
+
+
 class AuthenticationFailed(SynergyError):
     status = 401
     code = "not_authenticated"
@@ -63,6 +71,12 @@ class Conflict(SynergyError):
     status = 409
     code = "conflict"
     default_message = "The request conflicts with the current state."
+
+
+class RequestTimeout(SynergyError):
+    status = 408
+    code = "request_timeout"
+    default_message = "The request body did not arrive in time."
 
 
 class LengthRequired(SynergyError):

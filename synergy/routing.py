@@ -10,6 +10,7 @@ import falcon
 
 from synergy.contributions import Route
 from synergy.errors import PluginError
+from synergy.http.converters import IdConverter
 from synergy.http.endpoint import EndpointSpec, endpoint_spec
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
@@ -82,7 +83,11 @@ class RouteTable:
         return methods
 
     def install(self, app: falcon.App) -> None:
-        """Add every route to Falcon, naming both owners when Falcon refuses a template."""
+        """Add every route to Falcon, naming both owners when Falcon refuses a template.
+
+        Templates may use ``{name:id}`` for row ids (see :class:`IdConverter`).
+        """
+        app.router_options.converters["id"] = IdConverter
         for index, route in enumerate(self.routes):
             try:
                 if route.suffix:

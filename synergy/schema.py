@@ -9,6 +9,11 @@ Example::
     class TaskCreate(Schema):
         title = String(max_length=200)
         impact = DecimalNumber(minimum=0, maximum=100, required=False, default=0)
+
+The schema layer owns every conversion of request input: numbers, decimals,
+ids and dates are bounded here (an unbounded field would hand the database or
+``datetime`` arithmetic a value it cannot hold), and every conversion problem
+becomes a :class:`FieldError`, so bad input is a 400 naming the field, never a 500.
 """
 
 from __future__ import annotations
@@ -23,6 +28,22 @@ from typing import Any, ClassVar
 from synergy.errors import ValidationError
 
 MISSING: Any = object()
+
+# Integers default to the range of a 32-bit column (PostgreSQL ``integer``): a field
+# that needs more says so with explicit bounds.
+INT_MIN = -2_147_483_648
+INT_MAX = 2_147_483_647
+# Ids are 32-bit serials on PostgreSQL: larger numbers are refused, never a database error.
+MAX_ID = INT_MAX
+# Dates and date-times default to these bounds: far enough from ``date.min`` and
+# ``date.max`` that a time-zone shift or a day of arithmetic can never overflow.
+DATE_MIN = dt.date(1900, 1, 1)
+DATE_MAX = dt.date(2999, 12, 31)
+# ASCII only: ``str.isdigit``, ``int`` and ``Decimal`` also take "²" or "١٢".
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_NOT_FINITE = frozenset({"nan", "snan", "inf", "infinity"})
 
 
 class FieldError(Exception):
@@ -150,30 +171,38 @@ class Email(String):
 
 
 class Integer(Field):
+    """A JSON integer (never a boolean or a float) within ``minimum``..``maximum``,
+    which default to the 32-bit range so no value can overflow a column."""
+
     json_type = "integer"
 
     def __init__(self, *, minimum: int | None = None, maximum: int | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.minimum = minimum
-        self.maximum = maximum
+        self.explicit_bounds = minimum is not None or maximum is not None
+        self.minimum = INT_MIN if minimum is None else minimum
+        self.maximum = INT_MAX if maximum is None else maximum
 
     def convert(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise FieldError("Expected an integer.")
-        if self.minimum is not None and value < self.minimum:
+        if value < self.minimum:
             raise FieldError(f"Must be at least {self.minimum}.")
-        if self.maximum is not None and value > self.maximum:
+        if value > self.maximum:
             raise FieldError(f"Must be at most {self.maximum}.")
         return value
 
     def schema_extra(self) -> dict[str, Any]:
-        extra: dict[str, Any] = {}
-        if self.minimum is not None:
-            extra["minimum"] = self.minimum
-        if self.maximum is not None:
-            extra["maximum"] = self.maximum
-        return extra
+        if self.read_only and not self.explicit_bounds:
+            return {}
+        return {"minimum": self.minimum, "maximum": self.maximum}
+
+
+class Id(Integer):
+    """A row id: from 1 to :data:`MAX_ID`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(minimum=1, maximum=MAX_ID, **kwargs)
 
 
 class DecimalNumber(Field):
@@ -193,18 +222,20 @@ class DecimalNumber(Field):
     def convert(self, value: Any) -> decimal.Decimal:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise FieldError("Expected a number.")
-        try:
-            number = decimal.Decimal(str(value).strip())
-        except decimal.InvalidOperation:
-            raise FieldError("Expected a number.") from None
-        if not number.is_finite():
+        text = str(value).strip()
+        if text.lstrip("+-").lower() in _NOT_FINITE:
             raise FieldError("Expected a finite number.")
+        if not _DECIMAL.fullmatch(text):
+            raise FieldError("Expected a number.")
+        number = decimal.Decimal(text)
+        # Bounded before any arithmetic: quantizing 1e26 would exceed the context precision.
+        whole_digits = self.max_digits - self.places
+        if not number.is_zero() and number.adjusted() >= whole_digits:
+            raise FieldError(f"Use at most {whole_digits} digits before the decimal point.")
         quantum = decimal.Decimal(1).scaleb(-self.places)
         if number != number.quantize(quantum, rounding=decimal.ROUND_HALF_UP):
             raise FieldError(f"Use at most {self.places} decimal places.")
         number = number.quantize(quantum)
-        if len(number.as_tuple().digits) > self.max_digits:
-            raise FieldError(f"Use at most {self.max_digits} digits.")
         if self.minimum is not None and number < decimal.Decimal(str(self.minimum)):
             raise FieldError(f"Must be at least {self.minimum}.")
         if self.maximum is not None and number > decimal.Decimal(str(self.maximum)):
@@ -227,32 +258,59 @@ class Boolean(Field):
         return value
 
 
+def _check_date_range(day: dt.date, minimum: dt.date, maximum: dt.date) -> None:
+    if not minimum <= day <= maximum:
+        raise FieldError(f"Use a date from {minimum.isoformat()} to {maximum.isoformat()}.")
+
+
 class Date(Field):
+    """``YYYY-MM-DD`` within ``minimum``..``maximum`` (default: DATE_MIN..DATE_MAX)."""
+
+    def __init__(self, *, minimum: dt.date = DATE_MIN, maximum: dt.date = DATE_MAX,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.minimum = minimum
+        self.maximum = maximum
+
     def convert(self, value: Any) -> dt.date:
         # fromisoformat alone would also accept "20240101" and week dates.
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        if not isinstance(value, str) or not _DATE.fullmatch(value.strip()):
             raise FieldError("Expected a date as YYYY-MM-DD.")
         try:
-            return dt.date.fromisoformat(value.strip())
+            day = dt.date.fromisoformat(value.strip())
         except ValueError:
             raise FieldError("Not a valid calendar date.") from None
+        _check_date_range(day, self.minimum, self.maximum)
+        return day
 
     def schema_extra(self) -> dict[str, Any]:
         return {"format": "date"}
 
 
 class DateTime(Field):
-    """ISO 8601; a value without offset is taken as UTC. Converted to naive UTC."""
+    """ISO 8601; a value without offset is taken as UTC. Converted to naive UTC.
+
+    Bounded like :class:`Date`, before and after the shift to UTC: near
+    ``datetime.min`` or ``max`` an offset alone would overflow.
+    """
+
+    def __init__(self, *, minimum: dt.date = DATE_MIN, maximum: dt.date = DATE_MAX,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.minimum = minimum
+        self.maximum = maximum
 
     def convert(self, value: Any) -> dt.datetime:
-        if not isinstance(value, str):
+        if not isinstance(value, str) or not value.isascii() or len(value) > 64:
             raise FieldError("Expected an ISO 8601 date-time.")
         try:
             parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
             raise FieldError("Expected an ISO 8601 date-time.") from None
+        _check_date_range(parsed.date(), self.minimum, self.maximum)
         if parsed.tzinfo is not None:
             parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+            _check_date_range(parsed.date(), self.minimum, self.maximum)
         return parsed
 
     def schema_extra(self) -> dict[str, Any]:
@@ -340,21 +398,29 @@ class Nested(Field):
         return {"$ref": f"#/components/schemas/{self.schema.__name__}"}
 
 
-def _from_query(field: Field, raw: str, errors: dict[str, list[str]], name: str) -> Any:
+def from_query(field: Field, raw: str) -> Any:
+    """A query-string value typed for ``field`` (then validated by the field as usual).
+
+    Raises :class:`FieldError` when the text cannot be that type. Integers are
+    ASCII digits only: ``int`` alone would take "١٢", " 12 " and "1_000".
+    """
     if isinstance(field, Integer):
-        try:
-            return int(raw)
-        except ValueError:
-            errors[name] = ["Expected an integer."]
-    elif isinstance(field, Boolean):
+        text = raw.strip()
+        if not _INTEGER.fullmatch(text):
+            raise FieldError("Expected an integer.")
+        widest = len(str(max(abs(field.minimum), abs(field.maximum))))
+        if len(text.lstrip("+-0")) > widest:
+            raise FieldError(f"Expected an integer from {field.minimum} to {field.maximum}.")
+        return int(text)
+    if isinstance(field, Boolean):
         lowered = raw.strip().lower()
         if lowered in ("true", "1", "yes"):
             return True
         if lowered in ("false", "0", "no"):
             return False
-        errors[name] = ["Expected true or false."]
-    elif isinstance(field, List):
-        return [_from_query(field.item, part, errors, name) for part in raw.split(",") if part]
+        raise FieldError("Expected true or false.")
+    if isinstance(field, List):
+        return [from_query(field.item, part) for part in raw.split(",") if part]
     return raw
 
 
@@ -426,7 +492,10 @@ class Schema:
             if isinstance(raw, list):
                 raw = raw[-1]
             field = cls.fields.get(name)
-            data[name] = _from_query(field, raw, errors, name) if field else raw
+            try:
+                data[name] = from_query(field, raw) if field else raw
+            except FieldError as exc:
+                errors[name] = [str(exc)]
         if errors:
             raise ValidationError("Invalid query parameters.", fields=errors)
         return cls.validate(data, partial=True) | {

@@ -133,7 +133,7 @@ class Unread(_Resource):
 
 
 def messaging_routes(kernel: Any) -> list[Route]:
-    message = f"{{message_id:int(min=1, max={schemas.MAX_ID})}}"
+    message = "{message_id:id}"
     return [
         Route("/api/messages", Messages(kernel)),
         Route("/api/messages/unread", Unread(kernel)),

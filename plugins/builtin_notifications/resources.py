@@ -15,8 +15,6 @@ from synergy.http import endpoint, iso, paginate
 from synergy.models import utcnow
 
 TAGS = ("notifications",)
-# Ids are 32-bit on PostgreSQL: anything larger is simply not found.
-MAX_ID = 2_147_483_647
 
 
 def render(notification: Notification) -> dict[str, Any]:
@@ -105,6 +103,6 @@ def notification_routes(kernel: Any) -> list[Route]:
         Route("/api/notifications/read_all", MarkAllRead()),
         Route("/api/notifications/unread_count", UnreadCount()),
         Route("/api/notifications/preferences", Preferences(kernel)),
-        Route(f"/api/notifications/{{notification_id:int(min=1, max={MAX_ID})}}/read",
+        Route("/api/notifications/{notification_id:id}/read",
               MarkRead()),
     ]

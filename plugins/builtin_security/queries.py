@@ -50,8 +50,8 @@ def filtered_events(viewer: User, query: dict[str, Any]) -> peewee.SelectQuery:
         events = events.where(SecurityEvent.ip_address == query["ip"])
     who = query.get("user")
     if who:
-        if who.isdigit():
-            events = events.where(SecurityEvent.user_id == int(who))
+        if isinstance(who, int):
+            events = events.where(SecurityEvent.user_id == who)
         else:
             events = events.where(peewee.fn.LOWER(SecurityEvent.username) == who.lower())
     if query.get("date_from") is not None:

@@ -122,5 +122,5 @@ def security_routes(kernel: Any) -> list[Route]:
         Route("/api/auth/sessions", Sessions(kernel)),
         Route("/api/auth/sessions/{session_id}", Session(kernel)),
         Route("/api/security/summary", Summary(kernel)),
-        Route("/api/security/users/{user_id:int(min=1,max=2147483647)}/unlock", Unlock(kernel)),
+        Route("/api/security/users/{user_id:id}/unlock", Unlock(kernel)),
     ]

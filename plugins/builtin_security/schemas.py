@@ -9,7 +9,18 @@ from typing import Any
 
 from synergy_security.models import EVENT_TYPES
 
-from synergy.schema import Boolean, DateTime, Dict, Field, FieldError, Integer, List, Schema, String
+from synergy.schema import (
+    Boolean,
+    Date,
+    DateTime,
+    Dict,
+    FieldError,
+    Id,
+    Integer,
+    List,
+    Schema,
+    String,
+)
 
 
 class IPAddress(String):
@@ -21,26 +32,34 @@ class IPAddress(String):
             raise FieldError("Expected an IPv4 or IPv6 address.") from None
 
 
-class Moment(Field):
-    """A date (``YYYY-MM-DD``, the whole day) or an ISO 8601 date-time (naive UTC)."""
+class Moment(DateTime):
+    """A date (``YYYY-MM-DD``, the whole day) or an ISO 8601 date-time (naive UTC),
+    both within the schema layer's date bounds."""
 
     def convert(self, value: Any) -> dt.date | dt.datetime:
-        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-            try:
-                return dt.date.fromisoformat(value.strip())
-            except ValueError:
-                raise FieldError("Not a valid calendar date.") from None
-        return DateTime().convert(value)
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
+            return Date(minimum=self.minimum, maximum=self.maximum).convert(value)
+        return super().convert(value)
 
     def schema_extra(self) -> dict[str, Any]:
         return {"description": "YYYY-MM-DD or an ISO 8601 date-time"}
+
+
+class UserRef(String):
+    """A user id (ASCII digits, bounded like :class:`Id`) or else a username."""
+
+    def convert(self, value: Any) -> int | str:
+        text = super().convert(value)
+        if text.isascii() and text.isdigit():
+            return Id().convert(int(text))
+        return text
 
 
 class SecurityEventQuery(Schema):
     event_type = List(String(choices=EVENT_TYPES), required=False,
                       description="Comma list of event types.")
     ip = IPAddress(required=False, max_length=45)
-    user = String(required=False, max_length=150,
+    user = UserRef(required=False, max_length=150,
                   description="User id or username (staff; others only see their own).")
     date_from = Moment(required=False, description="From this date or date-time (inclusive).")
     date_to = Moment(required=False,

@@ -9,6 +9,7 @@ from synergy.schema import (
     Boolean,
     DateTime,
     Dict,
+    Id,
     Integer,
     List,
     Nested,
@@ -30,7 +31,7 @@ class WebhookBody(Schema):
                   min_items=1, max_items=100, unique=True,
                   description="Event types from GET /api/webhooks/events/, '*' for all, or "
                               "a prefix such as 'task.*'.")
-    project = Integer(minimum=1, required=False, nullable=True, default=None,
+    project = Id(required=False, nullable=True, default=None,
                       description="Only this project's events (you must be able to see it).")
     is_active = Boolean(default=True)
 

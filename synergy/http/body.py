@@ -1,11 +1,19 @@
-"""Reading JSON request bodies safely: type, size and syntax checked before anything else."""
+"""Reading request bodies safely: type, size and syntax checked before anything else.
+
+JSON and multipart bodies alike may come with a Content-Length or chunked
+(``Transfer-Encoding: chunked``, no length); either way the size limit holds
+while the body streams in. Read errors of the stream itself are translated
+by :mod:`synergy.http.streams`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import falcon
 import orjson
+from falcon.util import BufferedReader
 
 from synergy.errors import (
     LengthRequired,
@@ -60,6 +68,46 @@ def _parse(req: falcon.Request, max_bytes: int | None) -> Any:
     except orjson.JSONDecodeError as exc:
         raise ValidationError(f"Malformed JSON: {exc}", code="malformed_json",
                               fields={"non_field_errors": ["Malformed JSON."]}) from None
+
+
+def read_multipart(req: falcon.Request, max_bytes: int,
+                   too_large: Callable[[], PayloadTooLarge] | None = None) -> Iterable[Any]:
+    """The parts of a ``multipart/form-data`` body, read lazily, with or without a length.
+
+    Falcon's form parser asserts a Content-Length when handed the request
+    stream; it is handed a reader of its own instead, which ends at the
+    declared length or, for a chunked body, raises ``too_large()`` (default: a
+    plain :class:`PayloadTooLarge`) as soon as more than ``max_bytes`` arrive —
+    the limit holds while streaming, whatever the client declared.
+    """
+    too_large = too_large or (lambda: PayloadTooLarge(
+        f"The request body exceeds the limit of {max_bytes} bytes."))
+    length = req.content_length
+    if length is not None and length > max_bytes:
+        raise too_large()
+    if length is None and not req.env.get("wsgi.input_terminated"):
+        if "chunked" in (req.get_header("Transfer-Encoding") or "").lower():
+            raise LengthRequired("Send a Content-Length header with the upload.")
+        length = 0
+    read = _limited(req.stream.read, max_bytes, too_large)
+    reader = BufferedReader(read, max_bytes + 1 if length is None else length)
+    handler = req.options.media_handlers[falcon.MEDIA_MULTIPART]
+    return handler.deserialize(reader, req.content_type, length)
+
+
+def _limited(read: Callable[[int], bytes], max_bytes: int,
+             too_large: Callable[[], PayloadTooLarge]) -> Callable[[int], bytes]:
+    received = 0
+
+    def limited(size: int) -> bytes:
+        nonlocal received
+        chunk = read(size)
+        received += len(chunk)
+        if received > max_bytes:
+            raise too_large()
+        return chunk
+
+    return limited
 
 
 def _read_body(req: falcon.Request, limit: int) -> bytes:

@@ -11,6 +11,7 @@ import falcon
 
 from synergy.errors import AuthenticationFailed
 from synergy.http.body import read_json
+from synergy.http.pagination import page_params
 from synergy.schema import Schema
 
 ENDPOINT_ATTRIBUTE = "__synergy_endpoint__"
@@ -49,7 +50,9 @@ def endpoint(
     Before the responder runs: an anonymous caller gets 401 unless ``public``;
     the JSON body is validated against ``body`` (partially for PATCH) into
     ``req.context.body``; the query string against ``query`` into
-    ``req.context.query``. ``response`` (with ``many`` for paginated lists)
+    ``req.context.query``; for ``many``, ``page`` and ``page_size`` into
+    ``req.context.page`` (so bad input is a 400 before any lookup could answer
+    404). ``response`` (with ``many`` for paginated lists)
     and ``status`` document the success answer in ``/api/openapi.json``.
     """
 
@@ -68,6 +71,8 @@ def endpoint(
                 req.context.body = body.validate(read_json(req), partial=req.method == "PATCH")
             if query is not None:
                 req.context.query = query.validate_query(req.params)
+            if many:
+                req.context.page = page_params(req)
             resp.status = status
             return func(resource, req, resp, **params)
 

@@ -10,31 +10,29 @@ import falcon
 import peewee
 
 from synergy.errors import ValidationError
+from synergy.schema import FieldError, Integer, from_query
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 # Keeps page × size a valid SQL offset on every backend (a huge page is a 400, not a 500).
 MAX_PAGE = 1_000_000
+PAGE_FIELDS = {"page": Integer(minimum=1, maximum=MAX_PAGE),
+           "page_size": Integer(minimum=1, maximum=MAX_PAGE_SIZE)}
+_DEFAULTS = {"page": 1, "page_size": DEFAULT_PAGE_SIZE}
 
 
 def page_params(req: falcon.Request) -> tuple[int, int]:
+    """``page`` and ``page_size``, converted and bounded by the schema layer like any field."""
     errors: dict[str, list[str]] = {}
-    values = {}
-    for name, default, maximum in (("page", 1, MAX_PAGE), ("page_size", DEFAULT_PAGE_SIZE,
-                                                           MAX_PAGE_SIZE)):
+    values = dict(_DEFAULTS)
+    for name, field in PAGE_FIELDS.items():
         raw = req.get_param(name)
         if raw is None:
-            values[name] = default
             continue
         try:
-            value = int(raw)
-        except ValueError:
-            errors[name] = ["Expected a positive integer."]
-            continue
-        if not 1 <= value <= maximum:
-            errors[name] = [f"Expected an integer from 1 to {maximum}."]
-            continue
-        values[name] = value
+            values[name] = field.validate(from_query(field, raw))
+        except FieldError as exc:
+            errors[name] = [str(exc)]
     if errors:
         raise ValidationError("Invalid pagination parameters.", fields=errors)
     return values["page"], values["page_size"]
@@ -58,7 +56,7 @@ def paginate(
     ``fetch(offset, limit)`` and ``total()`` replace ``query`` for a hot list whose
     queries are prepared once (:class:`synergy.database.PreparedQuery`).
     """
-    page, size = page_params(req)
+    page, size = getattr(req.context, "page", None) or page_params(req)
     if fetch is not None and total is not None:
         rows = fetch((page - 1) * size, size)
     else:

@@ -76,7 +76,7 @@ def filter_tasks(query: peewee.ModelSelect, params: dict[str, Any],
     if params.get("priority"):
         query = query.where(Task.priority.in_(params["priority"]))
     if "assignee" in params:
-        assignee = user.id if params["assignee"] == "me" else int(params["assignee"])
+        assignee = user.id if params["assignee"] == "me" else params["assignee"]
         query = query.where(Task.id.in_(TaskAssignee.select(TaskAssignee.task)
                                         .where(TaskAssignee.user == assignee)))
     if "due_before" in params:

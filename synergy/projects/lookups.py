@@ -16,7 +16,7 @@ from synergy.errors import NotFound
 from synergy.models import Attachment, Comment, Project, ProjectMember, Task, User
 from synergy.projects.filters import filter_projects, filter_tasks
 from synergy.projects.representation import PROJECT_ROW, TASK_ROW, project_select, task_select
-from synergy.projects.schemas import MAX_ID
+from synergy.schema import MAX_ID
 
 Author = User.alias("author")
 Uploader = User.alias("uploader")

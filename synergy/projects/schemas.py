@@ -8,6 +8,7 @@ declared ``read_only`` on the input schemas, so a client sending one gets a
 from __future__ import annotations
 
 import decimal
+from typing import Any
 
 from synergy.models import PRIORITIES, PROJECT_STATUSES, TASK_STATUSES
 from synergy.schema import (
@@ -16,6 +17,9 @@ from synergy.schema import (
     DateTime,
     DecimalNumber,
     Dict,
+    Field,
+    FieldError,
+    Id,
     Integer,
     List,
     Nested,
@@ -23,8 +27,6 @@ from synergy.schema import (
     String,
 )
 
-# Ids are 32-bit serials on PostgreSQL: larger numbers are refused, never a database error.
-MAX_ID = 2_147_483_647
 MAX_DESCRIPTION = 50_000
 MAX_COMMENT = 20_000
 MAX_ASSIGNEES = 50
@@ -93,7 +95,7 @@ class ProjectQuery(Schema):
 class MemberBody(Schema):
     """Name the user by ``user_id`` or by ``username`` (exactly one)."""
 
-    user_id = Integer(required=False, minimum=1, maximum=MAX_ID)
+    user_id = Id(required=False)
     username = String(required=False, min_length=1, max_length=150)
 
 
@@ -139,7 +141,7 @@ class TaskUpdate(Schema):
                          description="Sanitised HTML (p, br, strong, em, ul, ol, li, a).")
     status = String(required=False, default="todo", choices=TASK_STATUSES)
     priority = String(required=False, default="medium", choices=PRIORITIES)
-    assignees = List(Integer(minimum=1, maximum=MAX_ID), required=False, default=list, unique=True,
+    assignees = List(Id(), required=False, default=list, unique=True,
                      max_items=MAX_ASSIGNEES, description="User ids; each must be a member.")
     due_date = Date(required=False, nullable=True, default=None)
     estimated_hours = DecimalNumber(required=False, nullable=True, default=None, max_digits=8,
@@ -159,7 +161,7 @@ class TaskUpdate(Schema):
 
 
 class TaskCreate(TaskUpdate):
-    project = Integer(minimum=1, maximum=MAX_ID, description="A project the caller belongs to.")
+    project = Id(description="A project the caller belongs to.")
 
 
 class TaskOut(TaskUpdate):
@@ -170,13 +172,27 @@ class TaskOut(TaskUpdate):
     impact = String(read_only=True)
 
 
+class AssigneeRef(Field):
+    """``me`` or a user id (converted and bounded like :class:`Id`)."""
+
+    def convert(self, value: Any) -> int | str:
+        text = value.strip() if isinstance(value, str) else value
+        if text == "me":
+            return text
+        if isinstance(text, str) and text.isascii() and text.isdigit() and len(text) <= 10:
+            text = int(text)
+        try:
+            return Id().convert(text)
+        except FieldError:
+            raise FieldError("Expected a user id or 'me'.") from None
+
+
 class TaskQuery(Schema):
-    project = Integer(required=False, minimum=1, maximum=MAX_ID)
+    project = Id(required=False)
     status = List(String(choices=TASK_STATUSES), required=False,
                   description="Comma list, e.g. todo,in_progress.")
     priority = List(String(choices=PRIORITIES), required=False, description="Comma list.")
-    assignee = String(required=False, pattern=r"me|[1-9][0-9]{0,8}",
-                      description="A user id or 'me'.")
+    assignee = AssigneeRef(required=False, description="A user id or 'me'.")
     due_before = Date(required=False, description="Due strictly before this date.")
     due_after = Date(required=False, description="Due strictly after this date.")
     overdue = Boolean(required=False, description="true: past due and not done.")
@@ -195,7 +211,7 @@ class BulkChanges(Schema):
 
 
 class BulkUpdateBody(Schema):
-    task_ids = List(Integer(minimum=1, maximum=MAX_ID), min_items=1, max_items=200,
+    task_ids = List(Id(), min_items=1, max_items=200,
                     unique=True)
     updates = Nested(BulkChanges)
 

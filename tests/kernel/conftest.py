@@ -1,9 +1,13 @@
-"""Kernel-area fixtures: a real SMTP server on loopback, database snapshots, ``synergy serve``."""
+"""Kernel-area fixtures: a real SMTP server on loopback, database snapshots, a real
+``synergy serve`` (started and supervised), and a raw-socket client that sends bodies framed
+exactly as given."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
+import io
 import json
 import os
 import shutil
@@ -233,3 +237,99 @@ def start_serve(args: list[str], env: dict[str, str], cwd: Path,
             time.sleep(0.2)
     served.stop()
     pytest.fail("synergy serve did not start:\n" + "".join(served.log))
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def running_server(data_dir: Path, **settings: str) -> Iterator[int]:
+    """``synergy serve`` (gunicorn, SQLite, jobs inline, no rate limits) on a free loopback
+    port; yields the port. ``settings`` are extra ``SYNERGY_*`` variables."""
+    port = free_port()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SYNERGY_")},
+           "SYNERGY_DATA_DIR": str(data_dir), "SYNERGY_QUEUE_IMMEDIATE": "true",
+           "SYNERGY_PASSWORD_HASHING": "fast", "SYNERGY_SECURITY_RATE_LIMITS": "false",
+           "PYTHONPATH": str(REPO), **settings}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "synergy", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1", "--no-worker"], env=env, cwd=data_dir.parent,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/api/auth/health/")
+            if connection.getresponse().status == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail(f"server did not start: {process.communicate()[0]}")
+    try:
+        yield port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: Any
+    body: Any
+
+
+class _Received:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def makefile(self, *args: Any, **kwargs: Any) -> io.BytesIO:
+        return io.BytesIO(self.data)
+
+
+def raw_exchange(port: int, head: bytes, parts: list[bytes], *,
+                 close_write: bool = False) -> RawResponse:
+    """Send bytes exactly as given (framing included) and read the answer to its end.
+
+    The body is sent from a thread while the answer is read, so a server that
+    answers early (413) and closes is seen answering, not as a broken pipe.
+    ``close_write`` half-closes the connection after the last part: a body cut short.
+    """
+    sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+
+    def send() -> None:
+        try:
+            sock.sendall(head)
+            for part in parts:
+                sock.sendall(part)
+            if close_write:
+                sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    received = b""
+    try:
+        while chunk := sock.recv(65536):
+            received += chunk
+    except ConnectionResetError:
+        pass
+    finally:
+        sender.join(timeout=20)
+        sock.close()
+    response = http.client.HTTPResponse(_Received(received))  # type: ignore[arg-type]
+    response.begin()
+    body = response.read()
+    return RawResponse(response.status, response.headers, json.loads(body) if body else None)
+
+
+def chunked(data: bytes, size: int) -> list[bytes]:
+    """``data`` in correct chunked framing, ``size`` bytes a chunk, with the last chunk."""
+    return [f"{len(data[i:i + size]):x}\r\n".encode() + data[i:i + size] + b"\r\n"
+            for i in range(0, len(data), size)] + [b"0\r\n\r\n"]

@@ -45,3 +45,10 @@ def test_retry_after_seconds_and_dates() -> None:
     assert decide(result(500, "120"), 1, LADDER, 0, NOW).delay == 5.0
     assert parse_retry_after("soon", NOW) is None
     assert parse_retry_after(None, NOW) is None
+
+
+def test_retry_after_edge_values_are_unusable_not_errors() -> None:
+    """A receiver's header is input like any other: unicode digits or far dates must not raise."""
+    for value in ["²", "١٢", "Fri, 31 Dec 9999 23:59:59 -0100"]:
+        assert parse_retry_after(value, NOW) is None, value
+    assert parse_retry_after("9" * 400, NOW) == float("9" * 400)

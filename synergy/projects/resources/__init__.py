@@ -30,8 +30,8 @@ from synergy.projects.resources.tasks import (
 
 
 def _id(name: str) -> str:
-    """An integer path id (out-of-range ids are answered 404 by the loaders)."""
-    return f"{{{name}:int}}"
+    """A path id: only plain ASCII digits from 1 to MAX_ID match, anything else is a 404."""
+    return f"{{{name}:id}}"
 
 
 def project_routes(kernel: Any) -> list[Route]:

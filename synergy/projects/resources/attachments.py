@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -11,6 +12,7 @@ import falcon
 
 from synergy.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationError
 from synergy.http import endpoint, paginate
+from synergy.http.body import read_multipart
 from synergy.models import Attachment, User
 from synergy.projects import attachments, schemas
 from synergy.projects.lookups import load_attachment, load_task
@@ -38,9 +40,9 @@ class UploadForm:
         self.description = ""
         self.is_proof = False
 
-    def read(self, kernel: Any, req: falcon.Request) -> None:
+    def read(self, kernel: Any, parts: Iterable[Any]) -> None:
         errors: dict[str, list[str]] = {}
-        for part in req.get_media():
+        for part in parts:
             if part.name == "file":
                 if self.temporary is not None:
                     errors["file"] = ["Send exactly one file."]
@@ -93,20 +95,23 @@ class UploadAttachment:
               multipart=True, tags=TAGS, errors=(400, 401, 403, 404, 413, 415))
     def on_post(self, req: falcon.Request, resp: falcon.Response, task_id: int) -> None:
         """Permission is checked before a byte of the body is read; the size limit is enforced
-        on Content-Length first and again while streaming, so no body is ever held in memory."""
+        on Content-Length first and again while streaming, so no body is ever held in memory.
+        A chunked upload (no Content-Length) is accepted and cut off with 413 past the limit."""
         user = req.context.user
         task = load_task(self.kernel, user, task_id, req)
         self.kernel.permissions.require(user, "attachment.create", task, req)
-        limit = max_upload_bytes(self.kernel)
-        if req.content_length is not None and req.content_length > limit + FORM_OVERHEAD:
-            raise PayloadTooLarge(
-                f"The upload exceeds the limit of {self.kernel.settings.max_upload_mb} MB.",
-                fields={"file": [f"Larger than {self.kernel.settings.max_upload_mb} MB."]})
+        megabytes = self.kernel.settings.max_upload_mb
+
+        def too_large() -> PayloadTooLarge:
+            return PayloadTooLarge(f"The upload exceeds the limit of {megabytes} MB.",
+                                   fields={"file": [f"Larger than {megabytes} MB."]})
+
+        limit = max_upload_bytes(self.kernel) + FORM_OVERHEAD
         if (req.content_type or "").split(";")[0].strip().lower() != "multipart/form-data":
             raise UnsupportedMediaType("Send the file as multipart/form-data.")
         form = UploadForm()
         try:
-            form.read(self.kernel, req)
+            form.read(self.kernel, read_multipart(req, limit, too_large))
             attachment = attachments.attach_file(
                 self.kernel, user, task, form.temporary, form.size, form.filename,
                 form.description, form.is_proof, req)

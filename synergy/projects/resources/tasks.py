@@ -19,7 +19,7 @@ from synergy.projects.lookups import (
 )
 from synergy.projects.representation import render_comment, render_task, render_tasks
 from synergy.projects.resources.projects import require_fields
-from synergy.projects.schemas import MAX_ID
+from synergy.schema import MAX_ID
 
 TAGS = ("tasks",)
 
