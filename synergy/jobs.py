@@ -4,7 +4,8 @@ Jobs are declared as :class:`synergy.Job` and registered under
 ``"<plugin>.<name>"``. Work that must follow a database change is queued with
 :meth:`JobQueue.enqueue_after_commit` and handed to Huey only once the change
 is committed (after the response, or when the calling job returns), so a
-worker never looks for a row that is not there yet.
+worker never looks for a row that is not there yet, and never at all for a
+row whose transaction or savepoint rolled back.
 """
 
 from __future__ import annotations
@@ -140,8 +141,19 @@ class JobQueue:
         self.registered[name][2].schedule(args=args, delay=max(0.0, delay))
 
     def enqueue_after_commit(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """Queue a job once the current transaction has really committed.
+
+        Inside a transaction the job follows its fate: the outermost commit keeps
+        it, a rollback drops it, and so does the rollback of a savepoint it was
+        deferred in (a released savepoint hands it on to the enclosing one).
+        Kept jobs, and jobs deferred in autocommit, are handed to the queue when
+        the request, the connection block or the calling job ends.
+        """
         if name not in self.registered:
             raise PluginError(f"no job named {name!r}")
+        self.kernel.db.after_commit(lambda: self._hold(name, args, kwargs))
+
+    def _hold(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         pending = getattr(self._local, "pending", None)
         if pending is None:
             pending = self._local.pending = []
