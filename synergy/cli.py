@@ -15,6 +15,7 @@ import peewee
 from synergy import __version__
 from synergy.errors import ConfigurationError, PluginError, SynergyError
 from synergy.migrations import MigrationFailed
+from synergy.ticker import Ticker
 
 log = logging.getLogger("synergy.cli")
 
@@ -131,7 +132,15 @@ def cmd_worker(kernel: Any, args: argparse.Namespace) -> int:
                                     periodic=not args.no_periodic, check_worker_health=True)
     log.info("worker started on %s queue with %s thread(s)%s", kernel.jobs.backend,
              args.concurrency, "" if args.no_periodic else ", periodic jobs enabled")
-    consumer.run()
+    # The sweeps of lost work run every few seconds, beside Huey's minute scheduler.
+    ticker = Ticker(kernel.jobs) if not args.no_periodic else None
+    if ticker is not None:
+        ticker.start()
+    try:
+        consumer.run()
+    finally:
+        if ticker is not None:
+            ticker.stop()
     return 0
 
 

@@ -3,8 +3,11 @@
 :meth:`EventBus.record` writes the event in the caller's transaction; the
 dispatch job runs after commit and calls every ``synergy_on_event``
 implementation on its own, remembering which plugins still owe a successful
-handling. The periodic sweep re-dispatches whatever a crash or a failing
-subscriber left behind, with back-off, so delivery is at-least-once.
+handling. The sweep, run every few seconds by the worker, re-dispatches
+whatever a crash or a failing subscriber left behind, with back-off, so
+delivery is at-least-once. A dispatcher holds its event with a short lease
+renewed while it works (:mod:`synergy.leases`): one that died lets the event go
+within seconds.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from synergy.contributions import EventType
 from synergy.errors import PluginError
+from synergy.leases import LEASE
 from synergy.models import Event, utcnow
 from synergy.plugin_manager import call_impl
 
@@ -26,10 +30,10 @@ log = logging.getLogger("synergy.events")
 
 DISPATCH_JOB = "kernel.dispatch_event"
 MAX_DISPATCH_ATTEMPTS = 12
-# An event younger than this is left to its own dispatch job, not the sweep.
+# An event never taken and younger than this is left to its own dispatch job.
 SWEEP_GRACE = dt.timedelta(seconds=30)
-# How long one dispatcher holds an event; a dispatcher that died lets it go after this.
-DISPATCH_LEASE = dt.timedelta(minutes=5)
+# How long one dispatcher holds an event between two heartbeats.
+DISPATCH_LEASE = LEASE
 
 
 def _backoff(attempts: int) -> dt.timedelta:
@@ -93,15 +97,16 @@ class EventBus:
                 else [name for name in event.pending_subscribers if name in subscribers])
         failed: list[str] = []
         errors: list[str] = []
-        for name in owed:
-            try:
-                with db.atomic():
-                    call_impl(subscribers[name], kernel=self.kernel, event=event)
-            except Exception as exc:
-                log.exception("subscriber %s failed on event %s (%s)", name, event.id,
-                              event.type)
-                failed.append(name)
-                errors.append(f"{name}: {type(exc).__name__}: {exc}"[:500])
+        with self.kernel.jobs.leases.holding(lambda until: self._renew(event_id, until)):
+            for name in owed:
+                try:
+                    with db.atomic():
+                        call_impl(subscribers[name], kernel=self.kernel, event=event)
+                except Exception as exc:
+                    log.exception("subscriber %s failed on event %s (%s)", name, event.id,
+                                  event.type)
+                    failed.append(name)
+                    errors.append(f"{name}: {type(exc).__name__}: {exc}"[:500])
         attempts = event.dispatch_attempts + 1
         now = utcnow()
         done = not failed
@@ -127,13 +132,24 @@ class EventBus:
                            Event.next_attempt_at.is_null() | (Event.next_attempt_at <= now))
                     .execute())
 
+    @staticmethod
+    def _renew(event_id: int, until: dt.datetime) -> None:
+        Event.update(next_attempt_at=until).where(Event.id == event_id,
+                                                  Event.dispatched_at.is_null()).execute()
+
     def sweep(self, limit: int = 500) -> int:
-        """Re-dispatch events left undispatched (lost job, crash, failing subscriber)."""
+        """Re-dispatch events left undispatched (lost job, crash, failing subscriber).
+
+        An event whose lease or back-off has run out is due at once: its holder
+        stopped renewing, so it is gone. One never taken gets ``SWEEP_GRACE``
+        for its own dispatch job to run first.
+        """
         now = utcnow()
         due = (Event.select(Event.id)
                .where(Event.dispatched_at.is_null(),
-                      Event.occurred_at <= now - SWEEP_GRACE,
-                      (Event.next_attempt_at.is_null()) | (Event.next_attempt_at <= now))
+                      (Event.next_attempt_at <= now)
+                      | (Event.next_attempt_at.is_null()
+                         & (Event.occurred_at <= now - SWEEP_GRACE)))
                .order_by(Event.id).limit(limit))
         ids = [row.id for row in due]
         for event_id in ids:

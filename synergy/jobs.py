@@ -22,6 +22,7 @@ from huey.api import TaskWrapper
 
 from synergy.contributions import Job
 from synergy.errors import PluginError
+from synergy.leases import LeaseKeeper
 from synergy.sqlite_queue import SqliteQueue
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class JobQueue:
         self.kernel = kernel
         self.huey = make_huey(kernel)
         self.registered: dict[str, tuple[str, Job, TaskWrapper]] = {}
+        self.leases = LeaseKeeper(kernel)
         self._local = threading.local()
 
     @property
@@ -65,6 +67,9 @@ class JobQueue:
         full_name = f"{plugin}.{job.name}"
         if full_name in self.registered:
             raise PluginError(f"job {full_name} is registered twice")
+        if job.interval is not None and (job.schedule is not None or job.interval <= 0):
+            raise PluginError(f"job {full_name}: interval must be a positive number of "
+                              "seconds, and not combined with schedule")
         runner = self._runner(full_name, job)
         if job.schedule is not None:
             wrapper = self.huey.periodic_task(job.schedule, name=full_name,
@@ -106,16 +111,23 @@ class JobQueue:
 
         Huey's scheduler enqueues periodic jobs in every consumer started with
         periodic tasks enabled; the claim in the shared storage keeps the job
-        itself single. The previous minute's claim is removed to keep storage small.
+        itself single.
+        """
+        now = now or dt.datetime.now(dt.UTC)
+        previous = now - dt.timedelta(minutes=1)
+        return self.claim_slot(f"synergy:periodic:{full_name}", f"{now:%Y%m%d%H%M}",
+                               f"{previous:%Y%m%d%H%M}")
+
+    def claim_slot(self, prefix: str, slot: str, previous: str) -> bool:
+        """True for the first caller of ``prefix`` and ``slot`` across every worker.
+
+        The previous slot's claim is removed to keep storage small.
         """
         if self.huey.immediate:
             return True
-        now = now or dt.datetime.now(dt.UTC)
-        key = f"synergy:periodic:{full_name}:{now:%Y%m%d%H%M}"
-        claimed = self.huey.storage.put_if_empty(key, b"1")
+        claimed = self.huey.storage.put_if_empty(f"{prefix}:{slot}", b"1")
         if claimed:
-            previous = now - dt.timedelta(minutes=1)
-            self.huey.storage.pop_data(f"synergy:periodic:{full_name}:{previous:%Y%m%d%H%M}")
+            self.huey.storage.pop_data(f"{prefix}:{previous}")
         return bool(claimed)
 
     def enqueue(self, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -177,7 +189,8 @@ class JobQueue:
 
     def describe(self) -> list[dict[str, Any]]:
         return [
-            {"name": name, "plugin": plugin, "periodic": job.schedule is not None,
+            {"name": name, "plugin": plugin,
+             "periodic": job.schedule is not None or job.interval is not None,
              "retries": job.retries, "description": job.description}
             for name, (plugin, job, _) in sorted(self.registered.items())
         ]
