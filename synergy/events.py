@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from synergy.contributions import EventType
 from synergy.errors import PluginError
-from synergy.leases import LEASE
 from synergy.models import Event, utcnow
 from synergy.plugin_manager import call_impl
 
@@ -32,8 +31,6 @@ DISPATCH_JOB = "kernel.dispatch_event"
 MAX_DISPATCH_ATTEMPTS = 12
 # An event never taken and younger than this is left to its own dispatch job.
 SWEEP_GRACE = dt.timedelta(seconds=30)
-# How long one dispatcher holds an event between two heartbeats.
-DISPATCH_LEASE = LEASE
 
 
 def _backoff(attempts: int) -> dt.timedelta:
@@ -123,11 +120,10 @@ class EventBus:
         ).where(Event.id == event.id).execute()
         return not failed
 
-    @staticmethod
-    def _take(event_id: int) -> bool:
+    def _take(self, event_id: int) -> bool:
         """Lease the event to this dispatcher if it is due and nobody else holds it."""
         now = utcnow()
-        return bool(Event.update(next_attempt_at=now + DISPATCH_LEASE)
+        return bool(Event.update(next_attempt_at=self.kernel.jobs.leases.until())
                     .where(Event.id == event_id, Event.dispatched_at.is_null(),
                            Event.next_attempt_at.is_null() | (Event.next_attempt_at <= now))
                     .execute())

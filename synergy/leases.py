@@ -38,13 +38,23 @@ SWEEP_EVERY = 2.0
 Renewal = Callable[[dt.datetime], Any]
 
 
+class _Held:
+    """One lease being renewed; its lock keeps a renewal and the end of the work apart."""
+
+    def __init__(self, renew: Renewal) -> None:
+        self.renew = renew
+        self.lock = threading.Lock()
+        self.active = True
+
+
 class LeaseKeeper:
     """Renews the leases this process holds, from one heartbeat thread.
 
     The thread starts with the first lease held and ends when none is left.
-    A renewal runs under the keeper's lock, so once :meth:`holding` has
+    Each renewal runs under its lease's own lock, so once :meth:`holding` has
     returned no renewal of that lease is running or will run: the work can
-    write its outcome without a heartbeat overwriting it afterwards.
+    write its outcome without a heartbeat overwriting it afterwards, and a
+    slow renewal of one lease never holds up the others' work.
     """
 
     def __init__(self, kernel: Kernel, lease: dt.timedelta = LEASE,
@@ -52,7 +62,7 @@ class LeaseKeeper:
         self.kernel = kernel
         self.lease = lease
         self.every = every
-        self._held: dict[int, Renewal] = {}
+        self._held: dict[int, _Held] = {}
         self._keys = itertools.count()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -68,9 +78,10 @@ class LeaseKeeper:
         ``renew`` must only touch rows this holder still owns (a claim token,
         a state that the work's outcome changes), as it runs on another thread.
         """
+        held = _Held(renew)
         with self._lock:
             key = next(self._keys)
-            self._held[key] = renew
+            self._held[key] = held
             if self._thread is None:
                 self._thread = threading.Thread(target=self._beat, name="lease-heartbeat",
                                                 daemon=True)
@@ -78,6 +89,8 @@ class LeaseKeeper:
         try:
             yield
         finally:
+            with held.lock:
+                held.active = False
             with self._lock:
                 del self._held[key]
 
@@ -88,18 +101,22 @@ class LeaseKeeper:
                 if not self._held:
                     self._thread = None
                     return
-                self._renew_all(list(self._held.values()))
+                held = list(self._held.values())
+            self._renew_all(held)
 
-    def _renew_all(self, renewals: list[Renewal]) -> None:
+    def _renew_all(self, held: list[_Held]) -> None:
         db = self.kernel.db
         try:
             db.connect(reuse_if_open=True)
-            until = self.until()
-            for renew in renewals:
-                try:
-                    renew(until)
-                except Exception:
-                    log.exception("could not renew a lease; it may be taken over when it ends")
+            for lease in held:
+                with lease.lock:
+                    if not lease.active:
+                        continue
+                    try:
+                        lease.renew(self.until())
+                    except Exception:
+                        log.exception("could not renew a lease; it may be taken over when "
+                                      "it ends")
         except Exception:
             log.exception("lease heartbeat could not reach the database")
         finally:

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlparse
 
 from synergy.errors import ConfigurationError
-from synergy.leases import LEASE
 from synergy.models import OutgoingMail, utcnow
 
 if TYPE_CHECKING:
@@ -32,8 +31,6 @@ log = logging.getLogger("synergy.mail")
 
 SEND_JOB = "kernel.send_mail"
 MAX_ATTEMPTS = 8
-# How long one sender holds a message between two heartbeats.
-SEND_LEASE = LEASE
 # A message never taken and younger than this is left to its own send job.
 SWEEP_GRACE = dt.timedelta(seconds=30)
 _ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+")
@@ -97,10 +94,9 @@ class Mailer:
                             next_attempt_at=None).where(OutgoingMail.id == mail.id).execute()
         return True
 
-    @staticmethod
-    def _take(mail_id: int) -> bool:
+    def _take(self, mail_id: int) -> bool:
         now = utcnow()
-        return bool(OutgoingMail.update(next_attempt_at=now + SEND_LEASE)
+        return bool(OutgoingMail.update(next_attempt_at=self.kernel.jobs.leases.until())
                     .where(OutgoingMail.id == mail_id, OutgoingMail.sent_at.is_null(),
                            OutgoingMail.gave_up_at.is_null(),
                            OutgoingMail.next_attempt_at.is_null()

@@ -37,7 +37,6 @@ from synergy_webhooks.runtime import runtime_of
 from synergy_webhooks.sender import AttemptResult, Transport
 
 from synergy import __version__
-from synergy.leases import LEASE
 from synergy.models import utcnow
 
 log = logging.getLogger("synergy.webhooks")
@@ -89,11 +88,12 @@ def attempt(work: Work, config: WebhookConfig, transport: Transport) -> AttemptR
                           config.read_timeout)
 
 
-def claim(delivery_ids: list[str]) -> tuple[str, list[Delivery]]:
+def claim(delivery_ids: list[str], until: dt.datetime) -> tuple[str, list[Delivery]]:
+    """Take the due ones among ``delivery_ids`` until ``until`` (the end of the lease)."""
     token = uuid.uuid4().hex
     now = utcnow()
     (Delivery.update(claim_token=token, attempts=Delivery.attempts + 1,
-                     next_attempt_at=now + LEASE)
+                     next_attempt_at=until)
      .where(Delivery.id.in_(delivery_ids), Delivery.status.in_(OPEN_STATUSES),
             Delivery.next_attempt_at <= now)
      .execute())
@@ -177,7 +177,7 @@ def record(kernel: Any, token: str, outcomes: list[tuple[Work, AttemptResult]],
 def deliver(kernel: Any, delivery_ids: list[str]) -> int:
     """The ``webhooks.deliver`` job: send what is due among ``delivery_ids``."""
     config = config_of(kernel)
-    token, claimed = claim(delivery_ids)
+    token, claimed = claim(delivery_ids, kernel.jobs.leases.until())
     if not claimed:
         return 0
     hooks = {hook.id: hook for hook in
