@@ -40,10 +40,12 @@ class Ticker:
                 self._threads.append(thread)
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop ticking; a job still running is left to finish in its daemon thread."""
         self._stop.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _loop(self, name: str, job: Job) -> None:
         interval = float(job.interval or 0)
