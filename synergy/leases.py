@@ -113,7 +113,10 @@ class LeaseKeeper:
                     if not lease.active:
                         continue
                     try:
-                        lease.renew(self.until())
+                        # A transaction: on SQLite it queues on the write lock like
+                        # every other writer instead of starving in the busy handler.
+                        with db.atomic():
+                            lease.renew(self.until())
                     except Exception:
                         log.exception("could not renew a lease; it may be taken over when "
                                       "it ends")
