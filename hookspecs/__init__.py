@@ -127,7 +127,8 @@ def synergy_jobs(kernel: Any) -> list[Any]:
     ``"<plugin>.<name>"``; enqueue with ``kernel.enqueue("<plugin>.<name>",
     *args)``. The worker (``synergy worker``) builds the same app, so the same
     jobs exist there. A periodic job runs once per scheduled minute however
-    many workers are running.
+    many workers are running; a job with an ``interval`` runs every that many
+    seconds (once per interval across workers), for sweeps of lost work.
     """
 
 

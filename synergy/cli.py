@@ -26,6 +26,7 @@ import redis
 from synergy import __version__
 from synergy.errors import ConfigurationError, PluginError, SynergyError
 from synergy.migrations import MigrationFailed
+from synergy.ticker import Ticker
 from synergy.worker_heartbeat import Heartbeat
 
 log = logging.getLogger("synergy.cli")
@@ -159,9 +160,15 @@ def cmd_worker(kernel: Any, args: argparse.Namespace) -> int:
              args.concurrency, "" if args.no_periodic else ", periodic jobs enabled")
     heartbeat = Heartbeat(kernel)
     heartbeat.start()
+    # The sweeps of lost work run every few seconds, beside Huey's minute scheduler.
+    ticker = Ticker(kernel.jobs) if not args.no_periodic else None
+    if ticker is not None:
+        ticker.start()
     try:
         consumer.run()
     finally:
+        if ticker is not None:
+            ticker.stop()
         heartbeat.stop()
     return 0
 

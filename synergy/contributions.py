@@ -38,11 +38,15 @@ class Job:
     connection open; events it records are dispatched when it returns. Pass ids,
     never model instances. ``schedule`` (a ``huey.crontab``) makes it periodic;
     periodic jobs run at most once per scheduled minute however many workers run.
+    ``interval`` (seconds) runs it that often instead, for sweeps that must
+    notice lost work within seconds: the worker's ticker runs it, once per
+    interval however many workers run (see :mod:`synergy.ticker`).
     """
 
     name: str
     func: Callable[..., Any]
     schedule: Callable[[Any], bool] | None = None
+    interval: float | None = None
     retries: int = 0
     retry_delay: int = 0
     description: str = ""

@@ -3,8 +3,11 @@
 :meth:`EventBus.record` writes the event in the caller's transaction; the
 dispatch job runs after commit and calls every ``synergy_on_event``
 implementation on its own, remembering which plugins still owe a successful
-handling. The periodic sweep re-dispatches whatever a crash or a failing
-subscriber left behind, with back-off, so delivery is at-least-once.
+handling. The sweep, run every few seconds by the worker, re-dispatches
+whatever a crash or a failing subscriber left behind, with back-off, so
+delivery is at-least-once. A dispatcher holds its event with a short lease
+renewed while it works (:mod:`synergy.leases`): one that died lets the event go
+within seconds.
 """
 
 from __future__ import annotations
@@ -26,10 +29,8 @@ log = logging.getLogger("synergy.events")
 
 DISPATCH_JOB = "kernel.dispatch_event"
 MAX_DISPATCH_ATTEMPTS = 12
-# An event younger than this is left to its own dispatch job, not the sweep.
+# An event never taken and younger than this is left to its own dispatch job.
 SWEEP_GRACE = dt.timedelta(seconds=30)
-# How long one dispatcher holds an event; a dispatcher that died lets it go after this.
-DISPATCH_LEASE = dt.timedelta(minutes=5)
 
 
 def _backoff(attempts: int) -> dt.timedelta:
@@ -93,15 +94,16 @@ class EventBus:
                 else [name for name in event.pending_subscribers if name in subscribers])
         failed: list[str] = []
         errors: list[str] = []
-        for name in owed:
-            try:
-                with db.atomic():
-                    call_impl(subscribers[name], kernel=self.kernel, event=event)
-            except Exception as exc:
-                log.exception("subscriber %s failed on event %s (%s)", name, event.id,
-                              event.type)
-                failed.append(name)
-                errors.append(f"{name}: {type(exc).__name__}: {exc}"[:500])
+        with self.kernel.jobs.leases.holding(lambda until: self._renew(event_id, until)):
+            for name in owed:
+                try:
+                    with db.atomic():
+                        call_impl(subscribers[name], kernel=self.kernel, event=event)
+                except Exception as exc:
+                    log.exception("subscriber %s failed on event %s (%s)", name, event.id,
+                                  event.type)
+                    failed.append(name)
+                    errors.append(f"{name}: {type(exc).__name__}: {exc}"[:500])
         attempts = event.dispatch_attempts + 1
         now = utcnow()
         done = not failed
@@ -118,22 +120,32 @@ class EventBus:
         ).where(Event.id == event.id).execute()
         return not failed
 
-    @staticmethod
-    def _take(event_id: int) -> bool:
+    def _take(self, event_id: int) -> bool:
         """Lease the event to this dispatcher if it is due and nobody else holds it."""
         now = utcnow()
-        return bool(Event.update(next_attempt_at=now + DISPATCH_LEASE)
+        return bool(Event.update(next_attempt_at=self.kernel.jobs.leases.until())
                     .where(Event.id == event_id, Event.dispatched_at.is_null(),
                            Event.next_attempt_at.is_null() | (Event.next_attempt_at <= now))
                     .execute())
 
+    @staticmethod
+    def _renew(event_id: int, until: dt.datetime) -> None:
+        Event.update(next_attempt_at=until).where(Event.id == event_id,
+                                                  Event.dispatched_at.is_null()).execute()
+
     def sweep(self, limit: int = 500) -> int:
-        """Re-dispatch events left undispatched (lost job, crash, failing subscriber)."""
+        """Re-dispatch events left undispatched (lost job, crash, failing subscriber).
+
+        An event whose lease or back-off has run out is due at once: its holder
+        stopped renewing, so it is gone. One never taken gets ``SWEEP_GRACE``
+        for its own dispatch job to run first.
+        """
         now = utcnow()
         due = (Event.select(Event.id)
                .where(Event.dispatched_at.is_null(),
-                      Event.occurred_at <= now - SWEEP_GRACE,
-                      (Event.next_attempt_at.is_null()) | (Event.next_attempt_at <= now))
+                      (Event.next_attempt_at <= now)
+                      | (Event.next_attempt_at.is_null()
+                         & (Event.occurred_at <= now - SWEEP_GRACE)))
                .order_by(Event.id).limit(limit))
         ids = [row.id for row in due]
         for event_id in ids:

@@ -4,7 +4,8 @@ Jobs are declared as :class:`synergy.Job` and registered under
 ``"<plugin>.<name>"``. Work that must follow a database change is queued with
 :meth:`JobQueue.enqueue_after_commit` and handed to Huey only once the change
 is committed (after the response, or when the calling job returns), so a
-worker never looks for a row that is not there yet.
+worker never looks for a row that is not there yet, and never at all for a
+row whose transaction or savepoint rolled back.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from synergy.backing_services import (
 )
 from synergy.contributions import Job
 from synergy.errors import PluginError
+from synergy.leases import LeaseKeeper
 
 if TYPE_CHECKING:
     from synergy.app import Kernel
@@ -66,6 +68,7 @@ class JobQueue:
         self.kernel = kernel
         self.huey = make_huey(kernel)
         self.registered: dict[str, tuple[str, Job, TaskWrapper]] = {}
+        self.leases = LeaseKeeper(kernel)
         self._local = threading.local()
 
     @property
@@ -78,6 +81,9 @@ class JobQueue:
         full_name = f"{plugin}.{job.name}"
         if full_name in self.registered:
             raise PluginError(f"job {full_name} is registered twice")
+        if job.interval is not None and (job.schedule is not None or job.interval <= 0):
+            raise PluginError(f"job {full_name}: interval must be a positive number of "
+                              "seconds, and not combined with schedule")
         runner = self._runner(full_name, job)
         if job.schedule is not None:
             wrapper = self.huey.periodic_task(job.schedule, name=full_name,
@@ -119,21 +125,29 @@ class JobQueue:
 
         Huey's scheduler enqueues periodic jobs in every consumer started with
         periodic tasks enabled; the claim in the shared storage keeps the job
-        itself single. The previous minute's claim is removed to keep storage small.
+        itself single.
+        """
+        now = now or dt.datetime.now(dt.UTC)
+        previous = now - dt.timedelta(minutes=1)
+        return self.claim_slot(f"synergy:periodic:{full_name}", f"{now:%Y%m%d%H%M}",
+                               f"{previous:%Y%m%d%H%M}")
+
+    def claim_slot(self, prefix: str, slot: str, previous: str) -> bool:
+        """True for the first caller of ``prefix`` and ``slot`` across every worker.
+
+        The previous slot's claim is removed to keep storage small.
         """
         if self.huey.immediate:
             return True
-        now = now or dt.datetime.now(dt.UTC)
-        claimed = self.kernel.backing_services.call(PERIODIC_CLAIM, self._claim, full_name, now)
-        # Unclaimable (queue storage out): run anyway; periodic jobs are idempotent sweeps.
+        claimed = self.kernel.backing_services.call(PERIODIC_CLAIM, self._claim, prefix, slot,
+                                                    previous)
+        # Unclaimable (queue storage out): run anyway; periodic jobs and sweeps are idempotent.
         return claimed is None or claimed
 
-    def _claim(self, full_name: str, now: dt.datetime) -> bool:
-        key = f"synergy:periodic:{full_name}:{now:%Y%m%d%H%M}"
-        claimed = self.huey.storage.put_if_empty(key, b"1")
+    def _claim(self, prefix: str, slot: str, previous: str) -> bool:
+        claimed = self.huey.storage.put_if_empty(f"{prefix}:{slot}", b"1")
         if claimed:
-            previous = now - dt.timedelta(minutes=1)
-            self.huey.storage.pop_data(f"synergy:periodic:{full_name}:{previous:%Y%m%d%H%M}")
+            self.huey.storage.pop_data(f"{prefix}:{previous}")
         return bool(claimed)
 
     def enqueue(self, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -167,8 +181,19 @@ class JobQueue:
                                           args=args, delay=max(0.0, delay))
 
     def enqueue_after_commit(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """Queue a job once the current transaction has really committed.
+
+        Inside a transaction the job follows its fate: the outermost commit keeps
+        it, a rollback drops it, and so does the rollback of a savepoint it was
+        deferred in (a released savepoint hands it on to the enclosing one).
+        Kept jobs, and jobs deferred in autocommit, are handed to the queue when
+        the request, the connection block or the calling job ends.
+        """
         if name not in self.registered:
             raise PluginError(f"no job named {name!r}")
+        self.kernel.db.after_commit(lambda: self._hold(name, args, kwargs))
+
+    def _hold(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         pending = getattr(self._local, "pending", None)
         if pending is None:
             pending = self._local.pending = []
@@ -199,7 +224,8 @@ class JobQueue:
 
     def describe(self) -> list[dict[str, Any]]:
         return [
-            {"name": name, "plugin": plugin, "periodic": job.schedule is not None,
+            {"name": name, "plugin": plugin,
+             "periodic": job.schedule is not None or job.interval is not None,
              "retries": job.retries, "description": job.description}
             for name, (plugin, job, _) in sorted(self.registered.items())
         ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import peewee
-from huey import crontab
 from synergy_hookspecs import hookimpl
 
 from synergy import __version__  # noqa: F401  (reported as the plugin's version)
@@ -18,6 +17,7 @@ from synergy.auth.resources import auth_routes
 from synergy.contributions import EventType, Job, Migration
 from synergy.default_permissions import synergy_permission  # noqa: F401  (hook implementation)
 from synergy.event_catalogue import KERNEL_EVENT_TYPES
+from synergy.leases import SWEEP_EVERY
 from synergy.migrations import MigrationContext
 from synergy.models import KERNEL_MODELS, EmailChangeRequest
 from synergy.projects.progress import recount_every_project
@@ -130,9 +130,9 @@ def synergy_jobs() -> list[Job]:
     return [
         Job("dispatch_event", _dispatch_event,
             description="Hand one committed event to every synergy_on_event subscriber."),
-        Job("sweep_events", _sweep_events, schedule=crontab(minute="*"),
+        Job("sweep_events", _sweep_events, interval=SWEEP_EVERY,
             description="Re-dispatch events whose dispatch was lost or failed."),
         Job("send_mail", _send_mail, description="Send one outbox message."),
-        Job("sweep_mail", _sweep_mail, schedule=crontab(minute="*"),
+        Job("sweep_mail", _sweep_mail, interval=SWEEP_EVERY,
             description="Retry outbox messages that were not sent."),
     ]

@@ -3,7 +3,9 @@
 With ``SYNERGY_SMTP_URL`` set the job talks SMTP; otherwise it writes an
 ``.eml`` file to ``<data dir>/outbox`` and logs a line, which is what a
 developer wants on a laptop. Failed sends are retried with back-off by the
-periodic sweep and given up after ``MAX_ATTEMPTS``.
+sweep (every few seconds in the worker) and given up after ``MAX_ATTEMPTS``.
+A sender holds its message with a short lease renewed while it sends
+(:mod:`synergy.leases`), so a message whose sender died goes out within seconds.
 
 Messages sent with ``sensitive=True`` lose their body in the same statement
 that records them as sent or given up, so a secret they carry (a reset token)
@@ -33,8 +35,8 @@ log = logging.getLogger("synergy.mail")
 
 SEND_JOB = "kernel.send_mail"
 MAX_ATTEMPTS = 8
-# Longer than the SMTP timeout: how long one sender holds a message.
-SEND_LEASE = dt.timedelta(minutes=2)
+# A message never taken and younger than this is left to its own send job.
+SWEEP_GRACE = dt.timedelta(seconds=30)
 _ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+")
 
 
@@ -81,11 +83,12 @@ class Mailer:
         if not self._take(mail.id):
             return False
         try:
-            message = self._message(mail)
-            if self.smtp_url:
-                self._send_smtp(message)
-            else:
-                self._write_eml(mail, message)
+            with self.kernel.jobs.leases.holding(lambda until: self._renew(mail.id, until)):
+                message = self._message(mail)
+                if self.smtp_url:
+                    self._send_smtp(message)
+                else:
+                    self._write_eml(mail, message)
         except Exception as exc:
             attempts = mail.attempts + 1
             gave_up = attempts >= MAX_ATTEMPTS
@@ -103,23 +106,29 @@ class Mailer:
             .where(OutgoingMail.id == mail.id).execute()
         return True
 
-    @staticmethod
-    def _take(mail_id: int) -> bool:
+    def _take(self, mail_id: int) -> bool:
         now = utcnow()
-        return bool(OutgoingMail.update(next_attempt_at=now + SEND_LEASE)
+        return bool(OutgoingMail.update(next_attempt_at=self.kernel.jobs.leases.until())
                     .where(OutgoingMail.id == mail_id, OutgoingMail.sent_at.is_null(),
                            OutgoingMail.gave_up_at.is_null(),
                            OutgoingMail.next_attempt_at.is_null()
                            | (OutgoingMail.next_attempt_at <= now))
                     .execute())
 
+    @staticmethod
+    def _renew(mail_id: int, until: dt.datetime) -> None:
+        (OutgoingMail.update(next_attempt_at=until)
+         .where(OutgoingMail.id == mail_id, OutgoingMail.sent_at.is_null(),
+                OutgoingMail.gave_up_at.is_null()).execute())
+
     def sweep(self, limit: int = 200) -> int:
+        """Send what is due: a lease or back-off that ran out, or a message never taken."""
         now = utcnow()
         due = (OutgoingMail.select(OutgoingMail.id)
                .where(OutgoingMail.sent_at.is_null(), OutgoingMail.gave_up_at.is_null(),
-                      OutgoingMail.created_at <= now - dt.timedelta(seconds=30),
-                      OutgoingMail.next_attempt_at.is_null()
-                      | (OutgoingMail.next_attempt_at <= now))
+                      (OutgoingMail.next_attempt_at <= now)
+                      | (OutgoingMail.next_attempt_at.is_null()
+                         & (OutgoingMail.created_at <= now - SWEEP_GRACE)))
                .order_by(OutgoingMail.id).limit(limit))
         ids = [row.id for row in due]
         for mail_id in ids:

@@ -43,7 +43,8 @@ SETTINGS = [
     Setting("SYNERGY_WEBHOOKS_BATCH_SIZE", type="int", default=200, minimum=1,
             help="Deliveries handed to one job; a large fan-out is split into several jobs."),
     Setting("SYNERGY_WEBHOOKS_SWEEP_GRACE_SECONDS", type="float", default=30.0, minimum=0,
-            help="A due delivery untouched this long is re-enqueued by the sweep (lost job)."),
+            help="A due, unclaimed delivery untouched this long is re-enqueued by the sweep "
+                 "(lost job). A claimed one whose lease expired is re-enqueued at once."),
 ]
 
 
@@ -60,15 +61,6 @@ class WebhookConfig:
     concurrency: int
     batch_size: int
     sweep_grace_seconds: float
-
-    @property
-    def lease_seconds(self) -> float:
-        """How long a claimed delivery is left alone: longer than any attempt can last.
-
-        An attempt waits at most the connect timeout, then the read timeout for
-        the headers and once more for the body; the margin covers recording it.
-        """
-        return self.connect_timeout + 2 * self.read_timeout + 5
 
 
 def _networks(entries: list[str]) -> tuple[Any, ...]:

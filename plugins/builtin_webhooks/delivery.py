@@ -1,9 +1,10 @@
 """The send job and the sweep: claim due deliveries, send them concurrently, record.
 
 A delivery is *claimed* by one atomic UPDATE that sets a claim token and
-pushes ``next_attempt_at`` to the end of a lease longer than any attempt, so
-two jobs (a retry and a sweep, say) never send the same delivery at once,
-and a delivery whose worker died becomes due again when the lease ends.
+pushes ``next_attempt_at`` to the end of a short lease, renewed by the
+process's heartbeat while the attempts run (:mod:`synergy.leases`), so two
+jobs (a retry and a sweep, say) never send the same delivery at once, and a
+delivery whose worker died is due again within seconds.
 HTTP runs in a thread pool without touching the database; the outcomes of a
 job's attempts are then written in one transaction. Nothing is marked
 ``success`` without a 2xx.
@@ -87,15 +88,21 @@ def attempt(work: Work, config: WebhookConfig, transport: Transport) -> AttemptR
                           config.read_timeout)
 
 
-def claim(delivery_ids: list[str], config: WebhookConfig) -> tuple[str, list[Delivery]]:
+def claim(delivery_ids: list[str], until: dt.datetime) -> tuple[str, list[Delivery]]:
+    """Take the due ones among ``delivery_ids`` until ``until`` (the end of the lease)."""
     token = uuid.uuid4().hex
     now = utcnow()
     (Delivery.update(claim_token=token, attempts=Delivery.attempts + 1,
-                     next_attempt_at=now + dt.timedelta(seconds=config.lease_seconds))
+                     next_attempt_at=until)
      .where(Delivery.id.in_(delivery_ids), Delivery.status.in_(OPEN_STATUSES),
             Delivery.next_attempt_at <= now)
      .execute())
     return token, list(Delivery.select().where(Delivery.claim_token == token))
+
+
+def _renew(token: str, until: dt.datetime) -> None:
+    """Extend the lease of what this job still holds (recording its outcome releases it)."""
+    Delivery.update(next_attempt_at=until).where(Delivery.claim_token == token).execute()
 
 
 def _abandon(delivery: Delivery, token: str, reason: str) -> None:
@@ -170,7 +177,7 @@ def record(kernel: Any, token: str, outcomes: list[tuple[Work, AttemptResult]],
 def deliver(kernel: Any, delivery_ids: list[str]) -> int:
     """The ``webhooks.deliver`` job: send what is due among ``delivery_ids``."""
     config = config_of(kernel)
-    token, claimed = claim(delivery_ids, config)
+    token, claimed = claim(delivery_ids, kernel.jobs.leases.until())
     if not claimed:
         return 0
     hooks = {hook.id: hook for hook in
@@ -186,8 +193,9 @@ def deliver(kernel: Any, delivery_ids: list[str]) -> int:
     if not work:
         return 0
     runtime = runtime_of(kernel)
-    results = list(runtime.pool.map(lambda item: attempt(item, config, runtime.transport),
-                                    work))
+    with kernel.jobs.leases.holding(lambda until: _renew(token, until)):
+        results = list(runtime.pool.map(lambda item: attempt(item, config, runtime.transport),
+                                        work))
     for item, decision in record(kernel, token, list(zip(work, results, strict=True)), config):
         if decision.action == retries.RETRY:
             try:
@@ -199,15 +207,20 @@ def deliver(kernel: Any, delivery_ids: list[str]) -> int:
 
 
 def sweep(kernel: Any, limit: int = 5000) -> int:
-    """The periodic ``webhooks.sweep`` job: re-enqueue due deliveries nobody is sending.
+    """The ``webhooks.sweep`` job (every few seconds): re-enqueue due deliveries nobody sends.
 
     Catches retries whose scheduled job was lost, deliveries whose first job
     never ran (queue down at commit time) and leases left by a killed worker.
+    An expired lease is due at once (its holder stopped renewing it); an
+    unclaimed delivery waits the sweep grace, for its own job to run first.
     """
     config = config_of(kernel)
-    cutoff = utcnow() - dt.timedelta(seconds=config.sweep_grace_seconds)
+    now = utcnow()
+    cutoff = now - dt.timedelta(seconds=config.sweep_grace_seconds)
     due = (Delivery.select(Delivery.id)
-           .where(Delivery.status.in_(OPEN_STATUSES), Delivery.next_attempt_at <= cutoff)
+           .where(Delivery.status.in_(OPEN_STATUSES),
+                  (Delivery.next_attempt_at <= cutoff)
+                  | (Delivery.claim_token.is_null(False) & (Delivery.next_attempt_at <= now)))
            .order_by(Delivery.next_attempt_at).limit(limit))
     ids = [str(row.id) for row in due]
     enqueue_batches(kernel, ids)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from huey import crontab
 from synergy_webhooks import config, delivery, fanout
 from synergy_webhooks.catalogue import EVENT_TYPES
 from synergy_webhooks.migrations import MIGRATIONS
@@ -13,6 +12,7 @@ from synergy_webhooks.resources import webhook_routes
 from synergy_webhooks.runtime import close_runtime
 
 from synergy import EventType, Job, Migration, Route, Setting, __version__, hookimpl
+from synergy.leases import SWEEP_EVERY
 
 PLUGIN_NAME = "webhooks"
 SYNERGY_KERNEL = ">=0.1,<1"
@@ -52,7 +52,7 @@ def synergy_jobs(kernel: Any) -> list[Job]:
     return [
         Job("deliver", delivery.deliver,
             description="Send due webhook deliveries concurrently and record each attempt."),
-        Job("sweep", delivery.sweep, schedule=crontab(minute="*"),
+        Job("sweep", delivery.sweep, interval=SWEEP_EVERY,
             description="Re-enqueue webhook deliveries whose job was lost or whose retry "
                         "is due."),
     ]
