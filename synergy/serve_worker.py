@@ -53,15 +53,24 @@ _BODY_SLACK = 1024 * 1024
 _RECV_SIZE = 64 * 1024
 
 
-def timeout_response() -> bytes:
-    """``408`` in the API's one error shape (see ``synergy.http.errors.write_error``)."""
+def error_response(status: int, reason: str, code: str, message: str) -> bytes:
+    """An answer in the API's one error shape (see ``synergy.http.errors``), written by the
+    event loop for a request that never reached the app."""
     body = json.dumps({"error": {
-        "status": 408, "code": "request_timeout",
-        "message": "The request was not received in time; send it again, faster.",
-        "fields": {}, "request_id": None}}).encode()
-    return (b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
-            b"Connection: close\r\nContent-Length: " + str(len(body)).encode()
-            + b"\r\n\r\n" + body)
+        "status": status, "code": code, "message": message, "fields": {},
+        "request_id": None}}).encode()
+    return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+            f"Connection: close\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def timeout_response() -> bytes:
+    return error_response(408, "Request Timeout", "request_timeout",
+                          "The request was not received in time; send it again, faster.")
+
+
+def cut_short_response() -> bytes:
+    return error_response(400, "Bad Request", "malformed_body",
+                          "The connection ended before the whole request was received.")
 
 
 class BufferingThreadWorker(ThreadWorker):
@@ -129,6 +138,9 @@ class BufferingThreadWorker(ThreadWorker):
             data = b""
         if not data:
             self.forget(conn)
+            if conn.request.head:
+                # The client half-closed mid-request: it may still read why nothing happened.
+                self.send_quietly(sock, cut_short_response())
             self.drop(conn)
             return
         request = conn.request

@@ -243,38 +243,19 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @contextlib.contextmanager
-def running_server(data_dir: Path, **settings: str) -> Iterator[int]:
-    """``synergy serve`` (gunicorn, SQLite, jobs inline, no rate limits) on a free loopback
-    port; yields the port. ``settings`` are extra ``SYNERGY_*`` variables."""
-    port = free_port()
+def running_server(data_dir: Path, *, workers: int = 1, **settings: str) -> Iterator[int]:
+    """``synergy serve`` (gunicorn, SQLite in ``data_dir``, jobs inline, no job worker) on a free
+    loopback port; yields the port. ``settings`` are extra ``SYNERGY_*`` variables; rate limits
+    are off unless they turn them on."""
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("SYNERGY_")},
            "SYNERGY_DATA_DIR": str(data_dir), "SYNERGY_QUEUE_IMMEDIATE": "true",
            "SYNERGY_PASSWORD_HASHING": "fast", "SYNERGY_SECURITY_RATE_LIMITS": "false",
            "PYTHONPATH": str(REPO), **settings}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "synergy", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--no-worker"], env=env, cwd=data_dir.parent,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/api/auth/health/")
-            if connection.getresponse().status == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail(f"server did not start: {process.communicate()[0]}")
+    served = start_serve(["--workers", str(workers), "--no-worker"], env, data_dir.parent)
     try:
-        yield port
+        yield served.port
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        served.stop()
 
 
 @dataclass

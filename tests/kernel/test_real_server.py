@@ -4,53 +4,20 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.kernel.conftest import free_port
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.kernel.conftest import running_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     data = tmp_path_factory.mktemp("served") / "data"
-    port = free_port()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SYNERGY_")},
-           "SYNERGY_DATA_DIR": str(data), "SYNERGY_QUEUE_IMMEDIATE": "true",
-           "SYNERGY_PASSWORD_HASHING": "fast", "SYNERGY_MAX_JSON_KB": "4",
-           "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "synergy", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--no-worker"], env=env, cwd=data.parent,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/api/auth/health/")
-            if connection.getresponse().status == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail(f"server did not start: {process.communicate()[0]}")
-    yield port
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with running_server(data, SYNERGY_MAX_JSON_KB="4", SYNERGY_SECURITY_RATE_LIMITS="true") as port:
+        yield port
 
 
 def _chunked_post(port: int, path: str, chunks: list[bytes]) -> tuple[int, Any, dict]:

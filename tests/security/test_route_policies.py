@@ -14,14 +14,8 @@ from __future__ import annotations
 import http.client
 import itertools
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import falcon.testing
@@ -31,10 +25,9 @@ from synergy.app import Kernel
 from synergy.errors import ConfigurationError
 from synergy.models import User
 from tests.conftest import PASSWORD, Api, assert_error
-from tests.kernel.conftest import free_port
+from tests.kernel.conftest import running_server
 from tests.security.conftest import login
 
-REPO = Path(__file__).resolve().parents[2]
 PROXY = "127.0.0.1"
 LIMIT = 2
 ACCOUNT_LIMIT = 3
@@ -234,35 +227,9 @@ def test_every_spelling_meets_the_route_policies_test_client(
 def policy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """``synergy serve`` (gunicorn, the installed plugins) with small limits."""
     data = tmp_path_factory.mktemp("policies") / "data"
-    port = free_port()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SYNERGY_")},
-           **POLICY_SETTINGS, "SYNERGY_DATA_DIR": str(data), "SYNERGY_QUEUE_IMMEDIATE": "true",
-           "SYNERGY_PASSWORD_HASHING": "fast", "PYTHONPATH": str(REPO)}
-    # A file, not a pipe: hundreds of access-log lines would fill a pipe and stall the server.
-    output = (data.parent / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "synergy", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "2", "--no-worker"], env=env, cwd=data.parent,
-        stdout=output, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/api/auth/health/")
-            if connection.getresponse().status == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail(f"server did not start: {(data.parent / 'server.log').read_text()}")
-    yield port
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    output.close()
+    with running_server(data, workers=2, SYNERGY_SECURITY_RATE_LIMITS="true",
+                        **POLICY_SETTINGS) as port:
+        yield port
 
 
 @pytest.mark.slow
