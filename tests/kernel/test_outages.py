@@ -31,6 +31,7 @@ from synergy import Job, Route, hookimpl
 from synergy.app import Kernel
 from synergy.http import endpoint
 from synergy.models import AuthSession, Event, OutgoingMail
+from synergy.worker_heartbeat import beat
 from tests.conftest import PASSWORD, Api, assert_error
 from tests.kernel.conftest import RedisServer, free_port, unique_queue_name
 from tests.projects.conftest import multipart
@@ -144,7 +145,8 @@ def test_a_closed_redis_port_fails_open_except_direct_enqueues(
     health = Api(kernel).get("/api/auth/health/")
     assert health.status_code == 503
     assert health.json["status"] == "degraded"
-    assert health.json["services"] == {"database": "ok", "queue": "down", "redis": "down"}
+    assert health.json["services"] == {"database": "ok", "queue": "down", "redis": "down",
+                                        "worker": "down"}
     # One line for the whole outage, however many requests met it.
     [line] = outage_log(logging.ERROR)
     assert line.startswith("redis is unavailable (ConnectionError")
@@ -170,6 +172,7 @@ def test_redis_killed_mid_run_then_back(
     assert line.startswith("redis is unavailable")
 
     redis_server.start()
+    beat(kernel.jobs.huey)  # a live worker's heartbeat: health needs one to say ok
     up = health.get("/api/auth/health/")
     assert (up.status_code, up.json["status"]) == (200, "ok"), up.text
     [back] = outage_log(logging.WARNING)
@@ -216,19 +219,34 @@ def test_lockout_counting_fails_open_while_redis_is_out(
     assert len(outage_log(logging.ERROR)) == 1
 
 
-def test_a_worker_logs_a_queue_outage_once_and_keeps_polling(tmp_path: Path) -> None:
-    """Huey's consumer alone logs a traceback at every failed poll (several per second)."""
+def test_a_worker_logs_a_queue_outage_once_and_keeps_polling(
+        tmp_path: Path, redis_server: RedisServer) -> None:
+    """Huey's consumer alone logs a traceback at every failed poll (several per second).
+
+    (A worker that cannot reach its queue when it starts refuses to start, in one line:
+    tests/platform/test_cli_prelude.py.)
+    """
     env = {**os.environ, "SYNERGY_DATA_DIR": str(tmp_path / "data"),
-           "SYNERGY_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+           "SYNERGY_REDIS_URL": redis_server.url,
            "SYNERGY_PASSWORD_HASHING": "fast", "SYNERGY_QUEUE_IMMEDIATE": "false",
            "SYNERGY_QUEUE_NAME": unique_queue_name()}
     env.pop("SYNERGY_DATABASE_URL", None)
-    worker = subprocess.Popen([str(Path(sys.executable).parent / "synergy"), "worker",
-                               "--concurrency", "2"], env=env, cwd=tmp_path,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    command = str(Path(sys.executable).parent / "synergy")
+    subprocess.run([command, "migrate"], env=env, cwd=tmp_path, check=True,
+                   capture_output=True)
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "w") as log_file:
+        worker = subprocess.Popen([command, "worker", "--concurrency", "2"], env=env,
+                                  cwd=tmp_path, stdout=log_file, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while "worker started" not in log_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    redis_server.kill()
     time.sleep(4)
     worker.send_signal(signal.SIGINT)
-    output, _ = worker.communicate(timeout=30)
+    worker.wait(timeout=30)
+    output = log_path.read_text()
+    assert "worker started" in output, output
     assert output.count("redis is unavailable") == 1, output
     assert "Error reading" not in output and "Traceback" not in output, output
 
@@ -253,12 +271,13 @@ def test_a_missing_sqlite_queue_file_fails_the_same_way(
     assert_error(answers["direct"], 503, "queue_unavailable")
     health = Api(kernel).get("/api/auth/health/")
     assert health.status_code == 503
-    assert health.json["services"] == {"database": "ok", "queue": "down"}
+    assert health.json["services"] == {"database": "ok", "queue": "down", "worker": "down"}
     [line] = outage_log(logging.ERROR)
     assert line.startswith("queue is unavailable (OperationalError")
 
     queue.rmdir()
     os.rename(away, queue)
+    beat(kernel.jobs.huey)  # a live worker's heartbeat: health needs one to say ok
     assert Api(kernel).get("/api/auth/health/").status_code == 200
     [back] = outage_log(logging.WARNING)
     assert "jobs.enqueue_after_commit" in back and "jobs.enqueue " not in back
