@@ -130,12 +130,9 @@ class BufferingThreadWorker(ThreadWorker):
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.receive, conn))
 
     def receive(self, conn: TConn, sock: socket.socket) -> None:
-        try:
-            data = sock.recv(_RECV_SIZE)
-        except (BlockingIOError, InterruptedError):
+        data = self.recv(sock)
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:
             self.forget(conn)
             if conn.request.head:
@@ -232,12 +229,9 @@ class BufferingThreadWorker(ThreadWorker):
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.discard, conn))
 
     def discard(self, conn: TConn, sock: socket.socket) -> None:
-        try:
-            data = sock.recv(_RECV_SIZE)
-        except (BlockingIOError, InterruptedError):
+        data = self.recv(sock)
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:
             self.forget(conn)
             self.drop(conn)
@@ -256,6 +250,16 @@ class BufferingThreadWorker(ThreadWorker):
             conn.request = None
         self.nr_conns -= 1
         conn.close()
+
+    @staticmethod
+    def recv(sock: socket.socket) -> bytes | None:
+        """What a readable non-blocking socket holds: None for nothing yet, b"" once closed."""
+        try:
+            return sock.recv(_RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return None
+        except OSError:
+            return b""
 
     @staticmethod
     def send_quietly(sock: socket.socket, data: bytes) -> None:

@@ -36,7 +36,7 @@ from synergy.models import (
     PasswordResetToken,
     User,
 )
-from tests.conftest import TEST_REDIS_URL
+from tests.conftest import PASSWORD, TEST_REDIS_URL
 
 
 def free_port() -> int:
@@ -256,6 +256,33 @@ def running_server(data_dir: Path, *, workers: int = 1, **settings: str) -> Iter
         yield served.port
     finally:
         served.stop()
+
+
+def server_call(port: int, method: str, path: str, body: Any = None,
+                token: str | None = None) -> tuple[int, bytes]:
+    """One JSON request to a running server; the status and the raw answer."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    connection.request(method, path, body=json.dumps(body) if body is not None else None,
+                       headers=headers)
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def server_scene(port: int, project_name: str, task_title: str) -> dict[str, Any]:
+    """ada (registered over HTTP) with a project and a task: ``{"token", "task"}``."""
+    status, answer = server_call(port, "POST", "/api/auth/register/", {
+        "username": "ada", "email": "ada@example.com", "password": PASSWORD})
+    assert status == 201, answer
+    token = json.loads(answer)["access"]
+    status, project = server_call(port, "POST", "/api/projects/", {"name": project_name}, token)
+    assert status == 201, project
+    status, task = server_call(port, "POST", "/api/tasks/", {
+        "project": json.loads(project)["id"], "title": task_title}, token)
+    assert status == 201, task
+    return {"token": token, "task": json.loads(task)["id"]}
 
 
 @dataclass

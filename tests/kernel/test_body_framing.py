@@ -9,7 +9,6 @@ keep serving afterwards.
 
 from __future__ import annotations
 
-import http.client
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -17,40 +16,14 @@ from typing import Any
 import falcon.testing
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.kernel.conftest import raw_exchange, running_server
+from tests.kernel.conftest import raw_exchange, running_server, server_call, server_scene
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     data = tmp_path_factory.mktemp("framing") / "data"
     with running_server(data, SYNERGY_MAX_JSON_KB="4", SYNERGY_MAX_UPLOAD_MB="1") as port:
-        yield {"port": port, **_scene(port)}
-
-
-def _call(port: int, method: str, path: str, body: Any = None,
-          token: str | None = None) -> tuple[int, Any]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    connection.request(method, path, body=json.dumps(body) if body is not None else None,
-                       headers=headers)
-    response = connection.getresponse()
-    return response.status, json.loads(response.read())
-
-
-def _scene(port: int) -> dict[str, Any]:
-    status, answer = _call(port, "POST", "/api/auth/register/", {
-        "username": "ada", "email": "ada@example.com", "password": PASSWORD})
-    assert status == 201, answer
-    token = answer["access"]
-    status, project = _call(port, "POST", "/api/projects/", {"name": "Framing"}, token)
-    assert status == 201, project
-    status, task = _call(port, "POST", "/api/tasks/", {"project": project["id"],
-                                                      "title": "Upload here"}, token)
-    assert status == 201, task
-    return {"token": token, "task": task["id"]}
+        yield {"port": port, **server_scene(port, "Framing", "Upload here")}
 
 
 def _head(path: str, token: str, content_type: str, framing: str) -> bytes:
@@ -98,13 +71,14 @@ def test_the_server_keeps_serving_and_nothing_was_written(served: dict[str, Any]
         raw_exchange(served["port"], _head("/api/projects/", served["token"],
                                            "application/json", framing),
                      parts, close_write=close_write)
-    status, projects = _call(served["port"], "GET", "/api/projects/", token=served["token"])
+    status, projects = server_call(served["port"], "GET", "/api/projects/",
+                                   token=served["token"])
     assert status == 200
-    assert [project["name"] for project in projects["results"]] == ["Framing"]
-    status, attachments = _call(served["port"], "GET",
-                                f"/api/tasks/{served['task']}/attachments/",
-                                token=served["token"])
-    assert (status, attachments["count"]) == (200, 0)
+    assert [project["name"] for project in json.loads(projects)["results"]] == ["Framing"]
+    status, attachments = server_call(served["port"], "GET",
+                                      f"/api/tasks/{served['task']}/attachments/",
+                                      token=served["token"])
+    assert (status, json.loads(attachments)["count"]) == (200, 0)
 
 
 class _FailingInput:

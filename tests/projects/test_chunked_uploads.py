@@ -8,7 +8,6 @@ here is 1 MB (``SYNERGY_MAX_UPLOAD_MB``); the default 50 MB behaves the same.
 
 from __future__ import annotations
 
-import http.client
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +16,7 @@ from typing import Any
 import falcon.testing
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.kernel.conftest import chunked, raw_exchange, running_server
+from tests.kernel.conftest import chunked, raw_exchange, running_server, server_call, server_scene
 from tests.projects.conftest import multipart
 
 MB = 1024 * 1024
@@ -28,31 +26,7 @@ MB = 1024 * 1024
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     data = tmp_path_factory.mktemp("uploads") / "data"
     with running_server(data, SYNERGY_MAX_UPLOAD_MB="1") as port:
-        yield {"port": port, "data": data, **_scene(port)}
-
-
-def _call(port: int, method: str, path: str, body: Any = None,
-          token: str | None = None) -> tuple[int, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    connection.request(method, path, body=json.dumps(body) if body is not None else None,
-                       headers=headers)
-    response = connection.getresponse()
-    return response.status, response.read()
-
-
-def _scene(port: int) -> dict[str, Any]:
-    status, answer = _call(port, "POST", "/api/auth/register/", {
-        "username": "ada", "email": "ada@example.com", "password": PASSWORD})
-    assert status == 201, answer
-    token = json.loads(answer)["access"]
-    status, project = _call(port, "POST", "/api/projects/", {"name": "Uploads"}, token)
-    status, task = _call(port, "POST", "/api/tasks/", {"project": json.loads(project)["id"],
-                                                      "title": "Attach here"}, token)
-    assert status == 201, task
-    return {"token": token, "task": json.loads(task)["id"]}
+        yield {"port": port, "data": data, **server_scene(port, "Uploads", "Attach here")}
 
 
 def _chunked_upload(served: dict[str, Any], body: bytes, content_type: str,
@@ -64,7 +38,7 @@ def _chunked_upload(served: dict[str, Any], body: bytes, content_type: str,
 
 
 def _attachment_count(served: dict[str, Any]) -> int:
-    status, answer = _call(served["port"], "GET",
+    status, answer = server_call(served["port"], "GET",
                            f"/api/tasks/{served['task']}/attachments/", token=served["token"])
     assert status == 200
     return json.loads(answer)["count"]
@@ -83,7 +57,7 @@ def test_a_chunked_upload_is_accepted_and_stored_intact(served: dict[str, Any]) 
     assert response.status == 201, response.body
     assert response.body["size"] == len(content)
     assert response.body["description"] == "sent chunked"
-    status, downloaded = _call(served["port"], "GET",
+    status, downloaded = server_call(served["port"], "GET",
                                f"/api/attachments/{response.body['id']}/download/",
                                token=served["token"])
     assert (status, downloaded) == (200, content)
